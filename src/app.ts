@@ -1,0 +1,80 @@
+/**
+ * The request path on one screen (STYLE §6.2, §8). Read top to bottom: where a request is
+ * identified, authenticated, mapped, minted and forwarded.
+ */
+import express, { type Express, type Router } from 'express'
+import { errorHandler, notFound } from './http/error-handler.js'
+import { accessLog } from './http/access-log.js'
+import { healthRoutes } from './http/health.js'
+import { limitPerIp, limitPerUser } from './http/rate-limit.js'
+import { requestId } from './http/request-id.js'
+import { cors, csrf, noStore, securityHeaders } from './http/security.js'
+import { createAuthenticate } from './identity/authenticate.js'
+import { createMapUser } from './mapping/map-user.js'
+import type { Services } from './services.js'
+import { sessionMiddleware } from './session/store.js'
+import { sessionRoutes } from './session/routes.js'
+import { tokenRoutes } from './tokens/routes.js'
+
+export interface AppExtras {
+  /** Demo page and demo identity provider, mounted only in demo mode. */
+  demo?: Router
+}
+
+export function createApp(services: Services, extras: AppExtras = {}): Express {
+  const { config, log, metrics, mapping, sessions, verify, tokens, limits, now } = services
+  const secureCookie = config.mode !== 'demo'
+  const claimNames = config.identity
+
+  const authenticate = createAuthenticate(verify, claimNames, now)
+  const checkCsrf = csrf({
+    publicOrigin: config.server.publicOrigin,
+    corsOrigins: config.server.cors.origins,
+  })
+  const mapUser = createMapUser(mapping)
+  const perUser = limitPerUser(limits.perUser)
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', config.server.trustProxy)
+  app.set('query parser', 'simple')
+
+  app.use(requestId(log, now)) //                        1 request id + scoped logger
+  app.use(accessLog(metrics, now)) //                    access line + metrics on finish
+  app.use(securityHeaders()) //                          2 helmet
+  app.use(healthRoutes(sessions)) //                       /healthz, /readyz (no auth, no limits)
+  app.use('/ts', cors(config.server.cors.origins)) //    2 CORS for CORS_ORIGINS only
+  app.use('/ts', limitPerIp(limits.perIp)) //            3 per-IP budget          → 429
+  app.use(
+    '/ts',
+    sessionMiddleware(sessions, {
+      ...config.session,
+      secrets: config.secrets.sessionSecrets,
+      secureCookie,
+      trustProxy: config.server.trustProxy,
+    }),
+  ) // 4 session
+
+  app.use('/ts/session', noStore)
+  app.use(
+    sessionRoutes({
+      verify,
+      claimNames,
+      mapping,
+      tokens,
+      cookieName: config.session.cookieName,
+      ttlSeconds: config.session.ttlSeconds,
+      secureCookie,
+      //              6 who?        7 CSRF    10 per-user budget
+      authenticate: [authenticate, checkCsrf, perUser],
+      now,
+    }),
+  )
+  //                                    6 who?       7 CSRF     8 mapped  10 budget  12 token
+  app.use(tokenRoutes(tokens, [noStore, authenticate, checkCsrf, mapUser, perUser]))
+
+  if (extras.demo) app.use(extras.demo)
+  app.use(notFound)
+  app.use(errorHandler(log)) //                          any throw → SPEC §7 JSON
+  return app
+}

@@ -1,0 +1,92 @@
+/**
+ * The fixed environment variables of SPEC §2 and where each lands in the config. Environment
+ * variables override the YAML file; secrets never go into the config tree (see `readSecrets`).
+ */
+import { readFileSync } from 'node:fs'
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/** Parses one variable's text into the value the schema expects at `path`. */
+type Parse = (raw: string) => unknown
+
+const text: Parse = (raw) => raw.trim()
+const integer: Parse = (raw) => (/^\s*\d+\s*$/.test(raw) ? Number(raw) : raw)
+const list: Parse = (raw) =>
+  raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0)
+
+/** Non-secret variables: name → [config path, parser]. */
+export const ENV_OVERRIDES: Readonly<Record<string, readonly [readonly string[], Parse]>> = {
+  PORT: [['server', 'port'], integer],
+  HOST: [['server', 'host'], text],
+  TS_HOST: [['thoughtspot', 'host'], text],
+  TS_AUTH_API: [['thoughtspot', 'authApi'], text],
+  TS_TOKEN_VALIDITY_SECONDS: [['tokens', 'validitySeconds'], integer],
+  REDIS_URL: [['redis', 'url'], text],
+  IDENTITY_JWKS_URL: [['identity', 'jwksUrl'], text],
+  IDENTITY_PUBLIC_KEY_FILE: [['identity', 'publicKeyFile'], text],
+  IDENTITY_ISSUER: [['identity', 'issuer'], text],
+  IDENTITY_AUDIENCE: [['identity', 'audience'], text],
+  IDENTITY_USERNAME_CLAIM: [['identity', 'usernameClaim'], text],
+  CORS_ORIGINS: [['server', 'cors', 'origins'], list],
+  LOG_LEVEL: [['logging', 'level'], text],
+}
+
+/** Copies the set variables into `tree` and returns which config path came from which variable. */
+export function applyEnvOverrides(tree: Record<string, unknown>, env: Env): Map<string, string> {
+  const sources = new Map<string, string>()
+  for (const [name, [path, parse]] of Object.entries(ENV_OVERRIDES)) {
+    const raw = env[name]
+    if (raw === undefined || raw === '') continue
+    let node = tree
+    for (const key of path.slice(0, -1)) {
+      const child = node[key]
+      if (typeof child !== 'object' || child === null || Array.isArray(child)) node[key] = {}
+      node = node[key] as Record<string, unknown>
+    }
+    node[path[path.length - 1] as string] = parse(raw)
+    sources.set(path.join('.'), name)
+  }
+  return sources
+}
+
+export interface SecretSource {
+  /** The inline variable, e.g. TS_SECRET_KEY. */
+  name: string
+  /** A file path from the YAML file (already resolved by the caller), if any. */
+  yamlFile: string | null
+  yamlKey: string
+}
+
+export type SecretResult = { value: string | null } | { problem: string }
+
+/**
+ * Reads `NAME` or `NAME_FILE` (or the YAML `…File` key). Files are trimmed of trailing whitespace,
+ * as container secrets usually end with a newline. Setting two of them is contradictory.
+ */
+export function readSecret(env: Env, source: SecretSource): SecretResult {
+  const inline = env[source.name]
+  const fileVar = env[`${source.name}_FILE`]
+  const given = [
+    inline ? source.name : null,
+    fileVar ? `${source.name}_FILE` : null,
+    source.yamlFile ? source.yamlKey : null,
+  ].filter((item): item is string => item !== null)
+  if (given.length > 1) {
+    return { problem: `${given.join(' and ')} are both set; set only one` }
+  }
+  if (inline) return { value: inline }
+  const path = fileVar ?? source.yamlFile
+  const origin = fileVar ? `${source.name}_FILE` : source.yamlKey
+  if (!path) return { value: null }
+  try {
+    const value = readFileSync(path, 'utf8').replace(/\s+$/, '')
+    if (value.length === 0) return { problem: `${origin}: file ${path} is empty` }
+    return { value }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable'
+    return { problem: `${origin}: cannot read file ${path} (${code})` }
+  }
+}

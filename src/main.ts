@@ -1,0 +1,129 @@
+/**
+ * Entry point: loadConfig → (demo) → createServices → createApp → listen. A configuration
+ * problem prints one line per problem on stderr and exits 1; SIGTERM/SIGINT drain and exit 0.
+ */
+import type { Server } from 'node:http'
+import express from 'express'
+import { createApp } from './app.js'
+import { ConfigError, loadConfig, type Config } from './config/load.js'
+import { startDemo, type Demo } from './demo/setup.js'
+import { createLogger } from './observability/logger.js'
+import { createMetrics } from './observability/metrics.js'
+import { createServices } from './services.js'
+
+function fail(problems: readonly string[]): never {
+  for (const problem of problems) process.stderr.write(`thoughtspot-bff: config: ${problem}\n`)
+  process.exit(1)
+}
+
+function listen(app: express.Express, port: number, host: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host)
+    server.once('listening', () => resolve(server))
+    server.once('error', reject)
+  })
+}
+
+async function main(): Promise<void> {
+  let config: Config
+  try {
+    config = loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) fail(err.problems)
+    throw err
+  }
+  const log = createLogger({ level: config.logging.level })
+  for (const warning of config.warnings) log.warn({ event: 'config.warning' }, warning)
+
+  let demo: Demo | undefined
+  if (config.mode === 'demo') {
+    demo = await startDemo(config)
+    config = demo.config
+  }
+  const metrics = createMetrics({ defaultMetrics: true })
+  let services
+  try {
+    services = createServices(config, {
+      log,
+      metrics,
+      ...(demo ? { keySource: demo.keySource } : {}),
+    })
+  } catch (err) {
+    await demo?.close()
+    if (err instanceof ConfigError) fail(err.problems)
+    throw err
+  }
+  const app = createApp(services, demo ? { demo: demo.router } : {})
+  const { port, host, metricsPort } = config.server
+  const server = await listen(app, port, host)
+  const address = server.address()
+  const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`
+
+  let metricsServer: Server | undefined
+  if (metricsPort !== null) {
+    const metricsApp = express()
+    metricsApp.get('/metrics', async (_req, res) => {
+      res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+    })
+    metricsServer = await listen(metricsApp, metricsPort, host)
+  }
+  services.mapping.watch()
+
+  log.info(
+    {
+      event: 'server.started',
+      url,
+      mode: config.mode,
+      thoughtspot: config.thoughtspot.host,
+      authApi: config.thoughtspot.authApi,
+    },
+    'thoughtspot-bff listening',
+  )
+  if (demo) {
+    process.stdout.write(
+      [
+        '',
+        'thoughtspot-bff is running in DEMO MODE (no TS_HOST set):',
+        `  - started a local ThoughtSpot simulator at ${demo.simulator.url}`,
+        '  - made a demo identity provider (HS256 key generated at start) with users alice and bob',
+        `  - mapping users to groups from ${config.mappingFile}`,
+        '',
+        `  Open the demo page: ${url}/`,
+        '',
+        'Set TS_HOST (and the settings in README.md) to use a real ThoughtSpot. Ctrl-C stops.',
+        '',
+      ].join('\n'),
+    )
+  }
+
+  let stopping = false
+  const stop = (signal: string): void => {
+    if (stopping) return
+    stopping = true
+    log.info({ event: 'server.stopping', signal }, 'draining connections')
+    const force = setTimeout(() => process.exit(0), 10_000).unref()
+    server.close(() => {
+      void Promise.allSettled([
+        services.close(),
+        demo?.close(),
+        new Promise((r) => metricsServer?.close(r) ?? r(undefined)),
+      ]).then(() => {
+        clearTimeout(force)
+        process.exit(0)
+      })
+    })
+    server.closeIdleConnections()
+  }
+  process.on('SIGTERM', () => stop('SIGTERM'))
+  process.on('SIGINT', () => stop('SIGINT'))
+}
+
+main().catch((err: unknown) => {
+  const code = (err as NodeJS.ErrnoException).code
+  const message =
+    code === 'EADDRINUSE' || code === 'EACCES' ? `cannot listen: ${code}` : 'failed to start'
+  process.stderr.write(
+    `thoughtspot-bff: ${message}${err instanceof Error && !code ? `: ${err.message}` : ''}\n`,
+  )
+  process.exit(1)
+})

@@ -1,0 +1,97 @@
+/**
+ * The mapping in force. Re-read on SIGHUP and when the file changes; a new file that is invalid is
+ * refused and the old mapping stays (logged at error), so a typo never locks everyone out.
+ */
+import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import type { Logger } from '../observability/logger.js'
+import { loadMappingFile, type LoadedMapping } from './schema.js'
+
+/** Cross-checks with the rest of the config, e.g. attributes need TS_AUTH_API=v2. */
+export type MappingCheck = (loaded: LoadedMapping) => string[]
+
+export class MappingLoadError extends Error {
+  readonly problems: readonly string[]
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'))
+    this.name = 'MappingLoadError'
+    this.problems = problems
+  }
+}
+
+export interface MappingHolder {
+  current(): LoadedMapping
+  /** Re-reads the file; returns whether the new mapping was taken. */
+  reload(): boolean
+  /** Starts watching the file and SIGHUP; `stop()` undoes both. */
+  watch(): void
+  stop(): void
+}
+
+function load(file: string, check: MappingCheck): LoadedMapping {
+  let source: string
+  try {
+    source = readFileSync(file, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable'
+    throw new MappingLoadError([`${file}: cannot read the mapping file (${code})`])
+  }
+  const result = loadMappingFile(file, source)
+  if ('problems' in result) throw new MappingLoadError(result.problems)
+  const problems = check(result.loaded)
+  if (problems.length > 0) throw new MappingLoadError(problems)
+  return result.loaded
+}
+
+/** Loads the mapping (throws MappingLoadError listing every problem) and returns its holder. */
+export function createMappingHolder(
+  file: string,
+  log: Logger,
+  check: MappingCheck = () => [],
+  pollIntervalMs = 1000,
+): MappingHolder {
+  let current = load(file, check)
+  let watching = false
+
+  const reload = (): boolean => {
+    try {
+      current = load(file, check)
+      log.info(
+        { event: 'mapping.reloaded', file, rules: current.mapping.rules.length },
+        'mapping reloaded',
+      )
+      return true
+    } catch (err) {
+      const problems = err instanceof MappingLoadError ? err.problems : [String(err)]
+      log.error(
+        { event: 'mapping.rejected', file, problems },
+        'new mapping refused; the previous one stays in force',
+      )
+      return false
+    }
+  }
+  const onSighup = (): void => {
+    reload()
+  }
+
+  return {
+    current: () => current,
+    reload,
+    watch() {
+      if (watching) return
+      watching = true
+      process.on('SIGHUP', onSighup)
+      // Polling (not fs.watch): it survives editors that replace the file and Kubernetes
+      // ConfigMap symlink swaps, at the cost of one stat per interval.
+      watchFile(file, { interval: pollIntervalMs, persistent: false }, (now, before) => {
+        if (now.mtimeMs !== before.mtimeMs || now.size !== before.size || now.ino !== before.ino)
+          reload()
+      })
+    },
+    stop() {
+      if (!watching) return
+      watching = false
+      process.off('SIGHUP', onSighup)
+      unwatchFile(file)
+    },
+  }
+}

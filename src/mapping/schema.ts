@@ -1,0 +1,162 @@
+/**
+ * The users-to-groups mapping file (SPEC §4), validated once per load. Problems name the file and
+ * line; an invalid file is refused as a whole (at start, at reload, and by `npm run mapping`).
+ */
+import { z } from 'zod'
+import { describeIssues, readYamlFile } from '../config/yaml-file.js'
+
+export const ACCESS_LEVELS = ['FULL', 'REPORT_BOOK_VIEW'] as const
+export type AccessLevel = (typeof ACCESS_LEVELS)[number]
+
+/** ThoughtSpot's filter_rules operators (thoughtspot-api.md §2.3). */
+export const FILTER_OPERATORS = [
+  'EQ',
+  'NE',
+  'LT',
+  'LE',
+  'GT',
+  'GE',
+  'IN',
+  'BW',
+  'CONTAINS',
+  'BEGINS_WITH',
+  'ENDS_WITH',
+  'BW_INC',
+  'BW_INC_MIN',
+  'BW_INC_MAX',
+  'LIKE',
+  'NOT_IN',
+] as const
+
+const groupName = z
+  .string()
+  .min(1)
+  .max(255)
+  .refine((name) => !/[\p{Cc}]/u.test(name), 'must not contain control characters')
+
+/** What a source (default, rule, user entry) may set. Groups add up; scalars overwrite. */
+const grant = {
+  groups: z.array(groupName).optional(),
+  orgId: z.number().int().min(0).optional(),
+  accessLevel: z.enum(ACCESS_LEVELS).optional(),
+  autoCreate: z.boolean().optional(),
+}
+
+const scalar = z.union([z.string(), z.number(), z.boolean()]).transform(String)
+
+const condition = z
+  .object({
+    claim: z.string().min(1),
+    equals: scalar.optional(),
+    includes: scalar.optional(),
+    endsWith: scalar.optional(),
+    matches: z
+      .string()
+      .optional()
+      .superRefine((pattern, ctx) => {
+        if (pattern === undefined) return
+        try {
+          new RegExp(pattern, 'u')
+        } catch (err) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `invalid regular expression: ${(err as Error).message}`,
+          })
+        }
+      }),
+  })
+  .strict()
+  .superRefine((when, ctx) => {
+    const operators = (['equals', 'includes', 'endsWith', 'matches'] as const).filter(
+      (op) => when[op] !== undefined,
+    )
+    if (operators.length !== 1) {
+      ctx.addIssue({
+        code: 'custom',
+        message: 'needs exactly one of equals, includes, endsWith, matches',
+      })
+    }
+  })
+
+const rule = z.object({ when: condition, deny: z.literal(true).optional(), ...grant }).strict()
+
+const attribute = z
+  .object({
+    claim: z.string().min(1),
+    column: z.string().min(1).optional(),
+    operator: z.enum(FILTER_OPERATORS).optional(),
+    variable: z.string().min(1).optional(),
+  })
+  .strict()
+  .superRefine((attr, ctx) => {
+    if ((attr.column === undefined) === (attr.variable === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'needs exactly one of column or variable' })
+    }
+    if (attr.variable !== undefined && attr.operator !== undefined) {
+      ctx.addIssue({ code: 'custom', message: 'operator applies to a column, not a variable' })
+    }
+  })
+
+export const mappingSchema = z
+  .object({
+    default: z.object(grant).strict().optional(),
+    rules: z.array(rule).default([]),
+    users: z.record(z.string().min(1), z.object(grant).strict()).default({}),
+    attributes: z.array(attribute).default([]),
+  })
+  .strict()
+
+export type Mapping = z.output<typeof mappingSchema>
+export type MappingRule = Mapping['rules'][number]
+export type MappingAttribute = Mapping['attributes'][number]
+
+export interface LoadedMapping {
+  file: string
+  mapping: Mapping
+  /** Compiled `matches` patterns, index-aligned with `mapping.rules`. */
+  patterns: ReadonlyArray<RegExp | null>
+  /** 1-based line of each rule in the file, for `explain` and logs. */
+  ruleLines: ReadonlyArray<number | undefined>
+}
+
+const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  '': ['default', 'rules', 'users', 'attributes'],
+  rule: ['when', 'deny', 'groups', 'orgId', 'accessLevel', 'autoCreate'],
+  when: ['claim', 'equals', 'includes', 'endsWith', 'matches'],
+  grant: ['groups', 'orgId', 'accessLevel', 'autoCreate'],
+  attribute: ['claim', 'column', 'operator', 'variable'],
+}
+
+function knownKeys(keys: readonly PropertyKey[]): readonly string[] {
+  const [top, , third] = keys
+  if (keys.length === 0) return KNOWN_KEYS[''] ?? []
+  if (top === 'rules') return (third === 'when' ? KNOWN_KEYS.when : KNOWN_KEYS.rule) ?? []
+  if (top === 'attributes') return KNOWN_KEYS.attribute ?? []
+  return KNOWN_KEYS.grant ?? []
+}
+
+export type MappingLoadResult = { loaded: LoadedMapping } | { problems: string[] }
+
+/** Reads and validates a mapping file; `source` lets tests and reloads pass the text directly. */
+export function loadMappingFile(path: string, source?: string): MappingLoadResult {
+  const read = readYamlFile(path, source)
+  if ('problems' in read) return read
+  const { data, lineOf } = read.file
+  const where = (keys: readonly PropertyKey[]): string => {
+    const line = lineOf(keys)
+    return `${path}${line ? `:${line}` : ''}`
+  }
+  const parsed = mappingSchema.safeParse(data ?? {})
+  if (!parsed.success) return { problems: describeIssues(parsed.error, where, knownKeys) }
+  const mapping = parsed.data
+  return {
+    loaded: {
+      file: path,
+      mapping,
+      patterns: mapping.rules.map((r) =>
+        r.when.matches === undefined ? null : new RegExp(r.when.matches, 'u'),
+      ),
+      ruleLines: mapping.rules.map((_, index) => lineOf(['rules', index])),
+    },
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The process logger. Secrets are taken out at the logger (pino redaction) rather than trusted to
+ * every call site: a credential that reaches a log call under one of these keys is censored.
+ */
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino'
+
+export type { Logger }
+
+/** Keys that hold credentials wherever they appear (top level or one level down). */
+const SECRET_KEYS = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'token',
+  'tsToken',
+  'secret_key',
+  'secretKey',
+  'secret',
+  'secrets',
+  'password',
+  'auth_token',
+  'jwt',
+  'sessionSecrets',
+  'tsSecretKey',
+]
+
+export const REDACT_PATHS = [
+  ...SECRET_KEYS.map((key) => `["${key}"]`),
+  ...SECRET_KEYS.map((key) => `*["${key}"]`),
+  ...SECRET_KEYS.map((key) => `*.headers["${key}"]`),
+]
+
+export interface LoggerOptions {
+  level: LevelWithSilent
+  /** Where lines go; tests pass a stream to scan what was logged. Default: stdout. */
+  destination?: DestinationStream
+}
+
+export function createLogger(options: LoggerOptions): Logger {
+  return pino(
+    {
+      level: options.level,
+      base: { service: 'thoughtspot-bff' },
+      redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    options.destination,
+  )
+}

@@ -1,0 +1,244 @@
+/**
+ * The proxy's allowlist (SPEC §5): config rules of method, path pattern and optional groups,
+ * checked and compiled once at start, then asked once per proxied request. A fixed set of
+ * token-minting routes is refused whatever the rules say.
+ */
+import { HTTP_METHODS, type AllowRule } from '../config/schema.js'
+import { BffError } from '../errors.js'
+import { normalizeProxyPath } from './normalize-path.js'
+
+/**
+ * Routes refused with 403 ROUTE_NOT_ALLOWED whatever the allowlist says, each with every path
+ * below it. They mint or lengthen ThoughtSpot tokens, or change trusted-auth settings; the BFF
+ * calls the ones it needs itself, never on a browser's behalf.
+ *
+ * Matching is case-insensitive, and the last segment also matches with any `.suffix`
+ * (`token.json`), because ThoughtSpot's router may ignore case and older Spring routers match
+ * suffixed paths to the plain handler.
+ */
+export const ALWAYS_REFUSED: readonly string[] = Object.freeze([
+  '/api/rest/2.0/auth/token',
+  '/api/rest/2.0/auth/session/token',
+  '/api/rest/2.0/auth/configure',
+  '/api/rest/2.0/auth/search',
+  '/callosum/v1/tspublic/v1/session/auth/token',
+  '/callosum/v1/session/auth/token',
+])
+
+const REFUSED_PATTERNS: readonly RegExp[] = ALWAYS_REFUSED.map(
+  (prefix) => new RegExp(`^${escapeRegExp(prefix)}(?:\\.[^/]*)?(?:/.*)?$`, 'i'),
+)
+
+/** The path prefixes an allowlist pattern must start with. */
+const API_PREFIXES = ['/api/rest/2.0/', '/callosum/v1/'] as const
+
+const ALL_METHODS: readonly string[] = HTTP_METHODS
+
+/** True when `path` is one of {@link ALWAYS_REFUSED} or below one. */
+export function isAlwaysRefused(path: string): boolean {
+  return REFUSED_PATTERNS.some((pattern) => pattern.test(path))
+}
+
+/** Why a request was refused; for the log, never for the client. */
+export type RefusalReason = 'always-refused' | 'no-rule' | 'groups'
+
+export type AllowDecision = { allowed: true } | { allowed: false; reason: RefusalReason }
+
+/** A compiled allowlist; build it with {@link compileAllowlist}. */
+export interface Allowlist {
+  /** Number of rules, for the start-up log. */
+  readonly size: number
+  /**
+   * Decides one request. `path` must be what `normalizeProxyPath` returned: a path in any other
+   * form is refused (`no-rule`), so a caller that forgets to normalise fails closed. `method` is
+   * compared as sent (Node upper-cases it); a rule for `GET` also allows `HEAD`, and a rule for `*`
+   * allows GET, HEAD, POST, PUT, PATCH and DELETE (never OPTIONS, TRACE or CONNECT). A rule with
+   * `groups` needs the user to be in at least one of them.
+   */
+  check(method: string, path: string, groups: readonly string[]): AllowDecision
+}
+
+/** The allowlist in the config is unusable; `problems` has one line per bad rule. */
+export class AllowlistError extends Error {
+  readonly problems: readonly string[]
+
+  constructor(problems: readonly string[]) {
+    super(`The proxy allowlist is invalid:\n${problems.join('\n')}`)
+    this.name = 'AllowlistError'
+    this.problems = problems
+  }
+}
+
+type Segment = { kind: 'literal'; text: string } | { kind: 'one' } | { kind: 'tail' }
+
+interface CompiledRule {
+  methods: ReadonlySet<string>
+  segments: readonly Segment[]
+  groups: readonly string[] | undefined
+}
+
+const ALLOWED: AllowDecision = Object.freeze({ allowed: true })
+
+/** One message for every refusal, so a client cannot probe the rules. */
+const NOT_ALLOWED_MESSAGE = 'This call is not allowed through the ThoughtSpot proxy.'
+
+/**
+ * Checks every rule and compiles them, or throws an {@link AllowlistError} listing every bad rule.
+ *
+ * Pattern syntax: literal segments compare case-sensitively with the normalised path; `*` is
+ * exactly one segment; `**`, only as the last segment, is one or more segments. A rule is refused
+ * when its pattern uses `*` any other way, is not in normalised form (so could never match), does
+ * not start with `/api/rest/2.0/` or `/callosum/v1/`, or can match only {@link ALWAYS_REFUSED}
+ * routes (`/api/rest/2.0/auth/token/*`). A broader pattern that also matches such routes
+ * (`/api/rest/2.0/**`) is accepted; those routes are refused per request.
+ *
+ * @example
+ * const allowlist = compileAllowlist(config.proxy.allow)
+ * allowlist.check('POST', '/api/rest/2.0/searchdata', ['analysts']) // { allowed: true }
+ */
+export function compileAllowlist(rules: readonly AllowRule[]): Allowlist {
+  const problems: string[] = []
+  const compiled: CompiledRule[] = []
+  rules.forEach((rule, index) => {
+    const ruleProblems = [
+      ...methodProblems(rule.method),
+      ...pathProblems(rule.path),
+      ...groupsProblems(rule.groups),
+    ]
+    if (ruleProblems.length > 0) problems.push(`proxy.allow[${index}]: ${ruleProblems.join('; ')}`)
+    else compiled.push(compileRule(rule))
+  })
+  if (problems.length > 0) throw new AllowlistError(problems)
+  return Object.freeze({
+    size: compiled.length,
+    check: (method: string, path: string, groups: readonly string[]) =>
+      checkRequest(compiled, method, path, groups),
+  })
+}
+
+/**
+ * Throws `BffError('ROUTE_NOT_ALLOWED')` unless `allowlist` allows the request. The message is
+ * the same for every reason, so a client learns nothing of the rules; the reason is the cause.
+ */
+export function assertAllowed(
+  allowlist: Allowlist,
+  method: string,
+  path: string,
+  groups: readonly string[],
+): void {
+  const decision = allowlist.check(method, path, groups)
+  if (decision.allowed) return
+  throw new BffError('ROUTE_NOT_ALLOWED', NOT_ALLOWED_MESSAGE, {
+    cause: new Error(`allowlist refusal: ${decision.reason}`),
+  })
+}
+
+function methodProblems(method: unknown): string[] {
+  if (method === '*' || (typeof method === 'string' && ALL_METHODS.includes(method))) return []
+  return [`method ${JSON.stringify(method)} must be one of ${[...ALL_METHODS, '*'].join(', ')}`]
+}
+
+function pathProblems(path: unknown): string[] {
+  if (typeof path !== 'string') return ['path must be a string']
+  const where = `path ${JSON.stringify(path)}`
+  if (!API_PREFIXES.some((prefix) => path.startsWith(prefix))) {
+    return [`${where} must start with ${API_PREFIXES.join(' or ')}`]
+  }
+  const segments = path.split('/').slice(1)
+  const problems: string[] = []
+  segments.forEach((segment, index) => {
+    if (segment.includes('*') && segment !== '*' && segment !== '**') {
+      problems.push(`${where}: "*" and "**" must be whole segments, not part of "${segment}"`)
+    } else if (segment === '**' && index !== segments.length - 1) {
+      problems.push(`${where}: "**" may only be the last segment`)
+    }
+  })
+  if (problems.length > 0) return problems
+  if (!isNormalised(path)) {
+    return [`${where} can never match: it must be a decoded path such as the proxy forwards`]
+  }
+  if (canMatchOnlyRefused(path)) {
+    return [
+      `${where} can only match routes that are always refused (token minting and trusted-auth ` +
+        'settings); remove it',
+    ]
+  }
+  return []
+}
+
+function groupsProblems(groups: unknown): string[] {
+  if (groups === undefined) return []
+  if (!Array.isArray(groups) || groups.length === 0) {
+    return ['groups must be a non-empty list; leave it out to allow every user']
+  }
+  if (groups.some((group) => typeof group !== 'string' || group === '')) {
+    return ['groups must hold non-empty names']
+  }
+  return []
+}
+
+/**
+ * True when every path `pattern` matches is always refused. Each refused set is "a fixed run of
+ * leading segments, then anything". Take the one path the pattern matches with each `*` and `**`
+ * replaced by a segment no refused route names (the text `*` itself is such a segment): if that
+ * path is refused, its refused prefix lies wholly within the pattern's literal leading segments,
+ * so every path the pattern matches shares it and is refused too; if not, the pattern matches an
+ * allowed path. So that one witness decides, and the witness is the pattern's own text.
+ */
+function canMatchOnlyRefused(pattern: string): boolean {
+  return isAlwaysRefused(pattern)
+}
+
+function isNormalised(path: string): boolean {
+  try {
+    return normalizeProxyPath(path) === path
+  } catch {
+    return false
+  }
+}
+
+function compileRule(rule: AllowRule): CompiledRule {
+  const methods =
+    rule.method === '*' ? ALL_METHODS : rule.method === 'GET' ? ['GET', 'HEAD'] : [rule.method]
+  const segments = rule.path
+    .split('/')
+    .slice(1)
+    .map((text): Segment => {
+      if (text === '**') return { kind: 'tail' }
+      if (text === '*') return { kind: 'one' }
+      return { kind: 'literal', text }
+    })
+  return { methods: new Set(methods), segments, groups: rule.groups }
+}
+
+function checkRequest(
+  rules: readonly CompiledRule[],
+  method: string,
+  path: string,
+  groups: readonly string[],
+): AllowDecision {
+  if (isAlwaysRefused(path)) return { allowed: false, reason: 'always-refused' }
+  if (!isNormalised(path)) return { allowed: false, reason: 'no-rule' }
+  const segments = path.split('/').slice(1)
+  let refusedForGroups = false
+  for (const rule of rules) {
+    if (!rule.methods.has(method) || !matchSegments(rule.segments, segments)) continue
+    if (!rule.groups || rule.groups.some((group) => groups.includes(group))) return ALLOWED
+    refusedForGroups = true
+  }
+  return { allowed: false, reason: refusedForGroups ? 'groups' : 'no-rule' }
+}
+
+function matchSegments(pattern: readonly Segment[], segments: readonly string[]): boolean {
+  for (const [index, part] of pattern.entries()) {
+    const segment = segments[index]
+    if (segment === undefined || segment === '') return false
+    if (part.kind === 'tail') return true
+    if (part.kind === 'literal' && part.text !== segment) return false
+  }
+  return segments.length === pattern.length
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}

@@ -1,0 +1,67 @@
+/**
+ * GET /ts/auth/token (SPEC §5): the user's ThoughtSpot token for the Visual Embed SDK. The body
+ * is the bare token as text/plain (what `authEndpoint` and `getAuthToken` expect) unless the
+ * request's Accept prefers JSON. `?objectId=` asks for an object-scoped token; `?fresh=true` or
+ * `Cache-Control: no-cache` forces a mint.
+ */
+import { Router, type NextFunction, type Request, type Response } from 'express'
+import { BffError } from '../errors.js'
+import { accessOf, scopeOf, userOf } from '../scope.js'
+import type { TokenScope, TokenService } from './token-service.js'
+
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/
+
+function single(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string')
+    throw new BffError('BAD_REQUEST', `Give "${name}" once, as a plain value.`)
+  return value
+}
+
+export function scopeFromQuery(query: Request['query']): TokenScope {
+  const objectId = single(query.objectId, 'objectId')
+  if (objectId === undefined) return { kind: 'full' }
+  if (!GUID.test(objectId))
+    throw new BffError('BAD_REQUEST', 'objectId must be a ThoughtSpot object GUID.')
+  return { kind: 'object', objectId: objectId.toLowerCase() }
+}
+
+function wantsFresh(req: Request): boolean {
+  const fresh = single(req.query.fresh, 'fresh')
+  if (fresh !== undefined && fresh !== 'true' && fresh !== 'false') {
+    throw new BffError('BAD_REQUEST', 'fresh must be true or false.')
+  }
+  return fresh === 'true' || /(^|,)\s*no-cache\s*(,|$)/i.test(req.headers['cache-control'] ?? '')
+}
+
+export function tokenRoutes(
+  tokens: TokenService,
+  before: Array<(req: Request, res: Response, next: NextFunction) => unknown>,
+): Router {
+  const router = Router()
+  router.get('/ts/auth/token', ...before, async function authToken(req, res) {
+    const scope = scopeFromQuery(req.query)
+    const fresh = wantsFresh(req)
+    const access = accessOf(res)
+    if (scope.kind === 'full' && access.accessLevel !== 'FULL') {
+      throw new BffError(
+        'DENIED',
+        'This user may only have object-scoped tokens: pass ?objectId=<guid>.',
+      )
+    }
+    const user = userOf(res)
+    const { requestId, log } = scopeOf(res)
+    const token = await tokens.getToken({ user, access, scope, fresh, requestId, log })
+    res.vary('Accept')
+    if (req.accepts(['text/plain', 'application/json']) === 'application/json') {
+      res.json({
+        token: token.token,
+        username: user.username,
+        expiresAt: new Date(token.expiresAt).toISOString(),
+      })
+      return
+    }
+    res.type('text/plain').send(token.token)
+  })
+  return router
+}

@@ -1,0 +1,179 @@
+/**
+ * startStack: the real BFF (loadConfig → createServices → createApp, exactly as main.ts wires it)
+ * against a real ThoughtSpot simulator on 127.0.0.1, listening on a free loopback port. Config
+ * and mapping are written to real files so the real loader reads them. `close()` stops it all.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import type { Server } from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import request from 'supertest'
+import YAML from 'yaml'
+import { createApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config/load.js'
+import { createLogger } from '../../src/observability/logger.js'
+import { createServices, type Services } from '../../src/services.js'
+import { startSimulator, type Simulator } from '../../src/simulator/server.js'
+import { testClock, type TestClock } from './clock.js'
+import {
+  signAppJwt,
+  TEST_AUDIENCE,
+  TEST_HS256_SECRET,
+  TEST_ISSUER,
+  type SignOptions,
+} from './jwt.js'
+
+export const TEST_TS_SECRET = 'simulated-trusted-auth-secret-key-5b7c'
+export const TEST_SESSION_SECRET = 'test-session-secret-0123456789-abcdefghijklmnop'
+
+export const DEFAULT_MAPPING = `
+default:
+  groups: [embed_viewers]
+  orgId: 0
+rules:
+  - when: { claim: roles, includes: analyst }
+    groups: [analysts]
+  - when: { claim: email, endsWith: "@globex.com" }
+    orgId: 42
+  - when: { claim: status, equals: suspended }
+    deny: true
+  - when: { claim: roles, includes: viewer-only }
+    accessLevel: REPORT_BOOK_VIEW
+users:
+  ceo@acme.com: { groups: [executives] }
+`
+
+export interface StackOptions {
+  /** Config file tree, merged over the test defaults. */
+  config?: Record<string, unknown>
+  mapping?: string
+  env?: Record<string, string>
+  clock?: TestClock
+  /** Groups that exist in the simulator. */
+  groups?: string[]
+}
+
+export interface Stack {
+  url: string
+  request: ReturnType<typeof request>
+  simulator: Simulator
+  services: Services
+  clock: TestClock
+  /** Every log line written, as raw JSON text. */
+  logs: string[]
+  dir: string
+  mappingFile: string
+  jwt(claims: Record<string, unknown>, options?: Partial<SignOptions>): Promise<string>
+  /** Logs in with a bearer JWT; returns the Cookie header value for later requests. */
+  login(claims: Record<string, unknown>): Promise<string>
+  close(): Promise<void>
+}
+
+function merge(
+  base: Record<string, unknown>,
+  over: Record<string, unknown>,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base }
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key]
+    out[key] =
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      current &&
+      typeof current === 'object' &&
+      !Array.isArray(current)
+        ? merge(current as Record<string, unknown>, value as Record<string, unknown>)
+        : value
+  }
+  return out
+}
+
+const TEST_CONFIG = {
+  server: { trustProxy: true },
+  rateLimits: { perIpPerMinute: 100_000, perUserPerMinute: 100_000, mintsPerUserPerMinute: 1000 },
+  proxy: {
+    allow: [
+      { method: 'GET', path: '/api/rest/2.0/auth/session/user' },
+      { method: 'POST', path: '/api/rest/2.0/searchdata' },
+      { method: 'POST', path: '/api/rest/2.0/metadata/search' },
+    ],
+  },
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const clock = options.clock ?? testClock()
+  const simulator = await startSimulator({
+    secretKey: TEST_TS_SECRET,
+    now: clock.now,
+    groups: options.groups ?? ['embed_viewers', 'analysts', 'executives'],
+    orgs: [42],
+    quiet: true,
+  })
+  const dir = mkdtempSync(join(tmpdir(), 'tsbff-test-'))
+  const configFile = join(dir, 'config.yaml')
+  const mappingFile = join(dir, 'mapping.yaml')
+  writeFileSync(configFile, YAML.stringify(merge(TEST_CONFIG, options.config ?? {})))
+  writeFileSync(mappingFile, options.mapping ?? DEFAULT_MAPPING)
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    BFF_CONFIG: configFile,
+    BFF_MAPPING: mappingFile,
+    TS_HOST: simulator.url,
+    TS_SECRET_KEY: TEST_TS_SECRET,
+    SESSION_SECRET: TEST_SESSION_SECRET,
+    IDENTITY_HS256_SECRET: TEST_HS256_SECRET,
+    IDENTITY_ISSUER: TEST_ISSUER,
+    IDENTITY_AUDIENCE: TEST_AUDIENCE,
+    LOG_LEVEL: 'debug',
+    ...options.env,
+  })
+  const logs: string[] = []
+  const log = createLogger({
+    level: config.logging.level,
+    destination: { write: (line: string) => void logs.push(line) },
+  })
+  const services = createServices(config, { log, now: clock.now })
+  const app = createApp(services)
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
+  })
+  const address = server.address()
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
+
+  const jwt = (
+    claims: Record<string, unknown>,
+    extra: Partial<SignOptions> = {},
+  ): Promise<string> => signAppJwt(claims, { now: clock.now, ...extra })
+
+  return {
+    url,
+    request: request(url),
+    simulator,
+    services,
+    clock,
+    logs,
+    dir,
+    mappingFile,
+    jwt,
+    async login(claims) {
+      const response = await request(url)
+        .post('/ts/session')
+        .set('Authorization', `Bearer ${await jwt(claims)}`)
+        .set('X-Forwarded-Proto', 'https')
+      if (response.status !== 200)
+        throw new Error(`login failed: ${response.status} ${response.text}`)
+      const setCookie = response.headers['set-cookie'] as unknown as string[] | undefined
+      const cookie = setCookie?.[0]?.split(';')[0]
+      if (!cookie) throw new Error('login set no cookie')
+      return cookie
+    },
+    async close() {
+      server.closeAllConnections()
+      await new Promise((resolve) => server.close(resolve))
+      await services.close()
+      await simulator.close()
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
