@@ -85,8 +85,11 @@ export function loadConfig(env: Env = process.env): Config {
 
   const envSources = applyEnvOverrides(tree, env)
   const whereOf = (keys: readonly PropertyKey[]): string => {
-    const variable = envSources.get(keys.join('.'))
-    if (variable) return `environment variable ${variable}`
+    // The key itself or a parent (e.g. server.cors.origins.0 came from CORS_ORIGINS).
+    for (let depth = keys.length; depth > 0; depth--) {
+      const variable = envSources.get(keys.slice(0, depth).join('.'))
+      if (variable) return `environment variable ${variable}`
+    }
     const line = lineOf(keys)
     return `${configFile}${line ? `:${line}` : ''}`
   }
