@@ -10,7 +10,7 @@ export interface YamlFile {
   path: string
   data: unknown
   /** 1-based line of the node at `keys`, or of its nearest existing parent; undefined if unknown. */
-  lineOf(keys: readonly PropertyKey[]): number | undefined
+  lineOf: (keys: readonly PropertyKey[]) => number | undefined
 }
 
 export type YamlResult = { file: YamlFile } | { problems: string[] }
@@ -35,7 +35,7 @@ export function readYamlFile(path: string, source?: string): YamlResult {
   }
   const lineOf = (keys: readonly PropertyKey[]): number | undefined => {
     for (let depth = keys.length; depth >= 0; depth--) {
-      const node = doc.getIn(keys.slice(0, depth) as unknown[], true) as unknown
+      const node: unknown = doc.getIn(keys.slice(0, depth), true)
       const range = nodeRange(node) ?? (depth === 0 ? nodeRange(doc.contents) : undefined)
       if (range !== undefined) return lineCounter.linePos(range).line
     }

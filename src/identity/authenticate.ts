@@ -77,7 +77,7 @@ export function createAuthenticate(
       next()
       return
     }
-    const stored = req.session?.user
+    const stored = req.session.user
     if (stored && stored.expiresAt > now()) {
       scope.user = {
         username: stored.username,

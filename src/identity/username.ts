@@ -16,7 +16,8 @@ export function usernameFrom(claims: Readonly<Record<string, unknown>>, claim: s
   if (value.length === 0 || value.trim() !== value) {
     throw new BffError('INVALID_TOKEN', `The "${claim}" claim is empty or has surrounding spaces.`)
   }
-  if ([...value].length > 255) {
+  // Count code points, not UTF-16 units: a surrogate pair is one character.
+  if (value.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, '_').length > 255) {
     throw new BffError('INVALID_TOKEN', `The "${claim}" claim is longer than 255 characters.`)
   }
   if (CONTROL_OR_BIDI.test(value)) {

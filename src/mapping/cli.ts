@@ -23,8 +23,11 @@ function describeRule(loaded: LoadedMapping, index: number): string {
   const rule = loaded.mapping.rules[index]
   const line = loaded.ruleLines[index]
   if (!rule) return `rules[${index}]`
-  const { claim, ...operator } = rule.when
-  const [op, value] = Object.entries(operator).find(([, v]) => v !== undefined) ?? ['?', '?']
+  const { claim } = rule.when
+  const op = (['equals', 'includes', 'endsWith', 'matches'] as const).find(
+    (name) => rule.when[name] !== undefined,
+  )
+  const value = op ? rule.when[op] : undefined
   return `rules[${index}]${line ? ` (line ${line})` : ''}: ${claim} ${op} ${JSON.stringify(value)}`
 }
 
@@ -78,7 +81,10 @@ export function runMappingCli(
     }
   }
   const usernameClaim = parsed.values['username-claim']
-  const username = parsed.values.username ?? String(claims[usernameClaim] ?? '')
+  const claimed = claims[usernameClaim]
+  const username =
+    parsed.values.username ??
+    (typeof claimed === 'string' || typeof claimed === 'number' ? String(claimed) : '')
   const evaluation = evaluateMapping(loaded, username, claims)
   const lines = [`username: ${username || '(none)'}`]
   switch (evaluation.outcome) {

@@ -102,7 +102,7 @@ export function sessionRoutes(deps: Readonly<SessionRouteDeps>): Router {
   router.delete('/ts/session', ...deps.authenticate, async function logout(req, res) {
     const user = userOf(res)
     await deps.tokens.revokeAll(user.username, scopeOf(res).log)
-    if (req.session?.user) {
+    if (req.session.user) {
       await promisify((done) => req.session.destroy(done))
     }
     res.clearCookie(deps.cookieName, {

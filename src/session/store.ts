@@ -46,8 +46,8 @@ export class SweepingMemoryStore extends session.Store {
   }
 
   override set(sid: string, data: StoredSession, callback?: (err?: unknown) => void): void {
-    const expires = data.cookie.expires
-    const until = expires ? new Date(expires).getTime() : this.#now() + 86_400_000
+    const maxAge = data.cookie.maxAge
+    const until = this.#now() + (typeof maxAge === 'number' ? maxAge : 86_400_000)
     this.#sessions.set(sid, { data: JSON.stringify(data), until })
     callback?.()
   }

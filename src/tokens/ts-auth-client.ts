@@ -103,10 +103,7 @@ export function v1MintForm(request: MintRequest): Record<string, string> {
   }
 }
 
-function readMintResponse(
-  api: MintApi,
-  json: unknown,
-): { token: string; expiresAt: number } | null {
+function readMintResponse(json: unknown): { token: string; expiresAt: number } | null {
   if (json === null || typeof json !== 'object') return null
   const body = json as Record<string, unknown>
   const token = body.token
@@ -114,7 +111,6 @@ function readMintResponse(
   if (typeof token !== 'string' || token.length === 0) return null
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return null
   // Token (full/object) and AccessToken (custom) share these two fields; nothing else is needed.
-  void api
   return { token, expiresAt }
 }
 
@@ -130,7 +126,7 @@ export function createTsAuthClient(options: Readonly<TsAuthClientOptions>): TsAu
       body: JSON.stringify({ ...v2MintBody(api, request), secret_key: secretKey }),
       purpose: 'mint',
     })
-    const minted = readMintResponse(api, await response.json())
+    const minted = readMintResponse(await response.json())
     if (!minted) throw badAnswer()
     return { ...minted, api }
   }

@@ -111,6 +111,22 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     quiet: true,
   })
   const dir = mkdtempSync(join(tmpdir(), 'tsbff-test-'))
+  try {
+    return await startBff(options, clock, simulator, dir)
+  } catch (err) {
+    // A stack that fails to start (e.g. a config it must refuse) leaves nothing running.
+    await simulator.close()
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+}
+
+async function startBff(
+  options: StackOptions,
+  clock: TestClock,
+  simulator: Simulator,
+  dir: string,
+): Promise<Stack> {
   const configFile = join(dir, 'config.yaml')
   const mappingFile = join(dir, 'mapping.yaml')
   writeFileSync(configFile, YAML.stringify(merge(TEST_CONFIG, options.config ?? {})))
