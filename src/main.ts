@@ -3,12 +3,12 @@
  * problem prints one line per problem on stderr and exits 1; SIGTERM/SIGINT drain and exit 0.
  */
 import type { Server } from 'node:http'
-import express from 'express'
+import type { Express } from 'express'
 import { createApp } from './app.js'
 import { ConfigError, loadConfig, type Config } from './config/load.js'
 import { startDemo, type Demo } from './demo/setup.js'
 import { createLogger } from './observability/logger.js'
-import { createMetrics } from './observability/metrics.js'
+import { createMetrics, createMetricsApp } from './observability/metrics.js'
 import { createServices } from './services.js'
 
 function fail(problems: readonly string[]): never {
@@ -16,7 +16,7 @@ function fail(problems: readonly string[]): never {
   process.exit(1)
 }
 
-function listen(app: express.Express, port: number, host: string): Promise<Server> {
+function listen(app: Express, port: number, host: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = app.listen(port, host)
     server.once('listening', () => resolve(server))
@@ -61,11 +61,7 @@ async function main(): Promise<void> {
 
   let metricsServer: Server | undefined
   if (metricsPort !== null) {
-    const metricsApp = express()
-    metricsApp.get('/metrics', async (_req, res) => {
-      res.type(metrics.registry.contentType).send(await metrics.registry.metrics())
-    })
-    metricsServer = await listen(metricsApp, metricsPort, host)
+    metricsServer = await listen(createMetricsApp(metrics.registry), metricsPort, host)
   }
   services.mapping.watch()
 

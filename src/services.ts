@@ -74,6 +74,12 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const now = options.now ?? Date.now
   const host = config.thoughtspot.host
   if (host === null) throw new ConfigError(['thoughtspot.host: not set'])
+  if (config.redis.url !== null) {
+    // Fail closed rather than silently keep sessions and tokens per replica.
+    throw new ConfigError([
+      'REDIS_URL: shared state in Redis is not available in this version yet; run one replica without it',
+    ])
+  }
 
   let mapping: MappingHolder
   let keySource: KeySource

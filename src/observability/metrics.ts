@@ -2,6 +2,7 @@
  * Prometheus metrics (SPEC §5 /metrics). One registry per app instance, so tests can build many
  * apps in one process. Labels never hold usernames or raw paths: routes are the mounted pattern.
  */
+import express, { type Express } from 'express'
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 export interface Metrics {
@@ -55,4 +56,14 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
       registers,
     }),
   }
+}
+
+/** The /metrics app, served on its own port (`server.metricsPort`) and never on the public one. */
+export function createMetricsApp(registry: Registry): Express {
+  const app = express()
+  app.disable('x-powered-by')
+  app.get('/metrics', async function metricsRoute(_req, res) {
+    res.type(registry.contentType).send(await registry.metrics())
+  })
+  return app
 }

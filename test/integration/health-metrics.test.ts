@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict'
+import { after, before, it } from 'node:test'
+import request from 'supertest'
+import { createMetricsApp } from '../../src/observability/metrics.js'
+import { startStack, type Stack } from '../helpers/start.js'
+
+let stack: Stack
+before(async () => {
+  stack = await startStack()
+})
+after(() => stack.close())
+
+it('/healthz and /readyz answer 200 with helmet headers and a request id', async () => {
+  const health = await stack.request.get('/healthz')
+  assert.equal(health.status, 200)
+  assert.equal(health.headers['x-content-type-options'], 'nosniff')
+  assert.ok(health.headers['x-request-id'])
+  const ready = await stack.request.get('/readyz')
+  assert.equal(ready.status, 200)
+  assert.equal(ready.body.status, 'ready')
+})
+
+it('/readyz is 503 with the reason when the session store does not answer', async () => {
+  const original = stack.services.sessions.ping.bind(stack.services.sessions)
+  stack.services.sessions.ping = () => Promise.reject(new Error('down'))
+  try {
+    const ready = await stack.request.get('/readyz')
+    assert.equal(ready.status, 503)
+    assert.match(ready.body.reason, /session store/)
+  } finally {
+    stack.services.sessions.ping = original
+  }
+})
+
+it('unknown routes are a JSON 404, never an HTML page', async () => {
+  const response = await stack.request.get('/nope/../etc')
+  assert.equal(response.status, 404)
+  assert.equal(response.body.error.code, 'NOT_FOUND')
+})
+
+it('/metrics exposes the SPEC counters with no usernames or raw paths as labels', async () => {
+  const jwt = await stack.jwt({ sub: 'metrics-user@acme.com' })
+  await stack.request.get('/ts/auth/token').set('Authorization', `Bearer ${jwt}`)
+  await stack.request.get('/ts/auth/token').set('Authorization', `Bearer ${jwt}`)
+  await stack.request.get('/ts/api/rest/2.0/some/raw/path-xyz')
+  const metrics = await request(createMetricsApp(stack.services.metrics.registry)).get('/metrics')
+  assert.equal(metrics.status, 200)
+  for (const name of [
+    'tsbff_http_requests_total',
+    'tsbff_upstream_request_duration_seconds',
+    'tsbff_token_mints_total',
+    'tsbff_token_cache_hits_total',
+    'tsbff_token_cache_misses_total',
+    'tsbff_singleflight_joins_total',
+  ]) {
+    assert.match(metrics.text, new RegExp(`^${name}`, 'm'), name)
+  }
+  assert.match(metrics.text, /tsbff_token_mints_total\{api="v2-full",outcome="ok"\} 1/)
+  assert.match(metrics.text, /tsbff_token_cache_hits_total 1/)
+  assert.equal(metrics.text.includes('metrics-user'), false)
+  assert.equal(metrics.text.includes('path-xyz'), false)
+})

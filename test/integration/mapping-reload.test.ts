@@ -1,0 +1,96 @@
+/**
+ * The mapping file is re-read on SIGHUP and when it changes; an invalid new file is refused and
+ * the old mapping stays in force (logged at error); a changed mapping makes cached tokens unusable.
+ */
+import assert from 'node:assert/strict'
+import { writeFileSync } from 'node:fs'
+import { after, before, it } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { startStack, type Stack } from '../helpers/start.js'
+
+let stack: Stack
+before(async () => {
+  stack = await startStack({ mapping: 'default: { groups: [embed_viewers] }\n' })
+})
+after(() => stack.close())
+
+async function groupsOf(sub: string): Promise<string[]> {
+  const response = await stack.request
+    .get('/ts/session')
+    .set('Authorization', `Bearer ${await stack.jwt({ sub, roles: ['analyst'] })}`)
+  assert.equal(response.status, 200, response.text)
+  return response.body.groups as string[]
+}
+
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (await check()) return
+    await sleep(50)
+  }
+  assert.fail('condition not reached')
+}
+
+it('applies a new mapping on SIGHUP and re-mints a user whose mapping changed', async () => {
+  const headers = {
+    Authorization: `Bearer ${await stack.jwt({ sub: 'reload-user', roles: ['analyst'] })}`,
+  }
+  const before = await stack.request.get('/ts/auth/token').set(headers)
+  assert.deepEqual(await groupsOf('reload-user'), ['embed_viewers'])
+
+  writeFileSync(
+    stack.mappingFile,
+    'default: { groups: [embed_viewers] }\nrules:\n  - when: { claim: roles, includes: analyst }\n    groups: [analysts]\n',
+  )
+  stack.services.mapping.watch()
+  try {
+    process.kill(process.pid, 'SIGHUP')
+    await eventually(async () => (await groupsOf('reload-user')).includes('analysts'))
+  } finally {
+    stack.services.mapping.stop()
+  }
+  const after = await stack.request.get('/ts/auth/token').set(headers)
+  assert.notEqual(
+    after.text,
+    before.text,
+    'the old cached token is not used after the mapping changed',
+  )
+  const mints = stack.simulator.state.callsTo('/auth/token/full')
+  assert.deepEqual((mints.at(-1)?.json as { group_identifiers: string[] }).group_identifiers, [
+    'analysts',
+    'embed_viewers',
+  ])
+})
+
+it('notices a changed file without a signal', async () => {
+  stack.services.mapping.stop()
+  writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers] }\n')
+  stack.services.mapping.reload()
+  // The watcher polls; a short interval keeps the test quick.
+  const { createMappingHolder } = await import('../../src/mapping/holder.js')
+  const holder = createMappingHolder(stack.mappingFile, stack.services.log, () => [], 20)
+  holder.watch()
+  try {
+    writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers, executives] }\n')
+    await eventually(
+      async () => holder.current().mapping.default?.groups?.includes('executives') === true,
+    )
+  } finally {
+    holder.stop()
+  }
+})
+
+it('refuses an invalid new file, keeps the old mapping and logs the problem at error', async () => {
+  writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers] }\n')
+  assert.equal(stack.services.mapping.reload(), true)
+  writeFileSync(
+    stack.mappingFile,
+    'default: { groups: [embed_viewers] }\nrules:\n  - when: { claim: roles }\n    groups: [oops]\n',
+  )
+  assert.equal(stack.services.mapping.reload(), false)
+  assert.deepEqual(await groupsOf('still-mapped'), ['embed_viewers'])
+  const rejected = stack.logs
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .find((line) => line.event === 'mapping.rejected')
+  assert.equal(rejected?.level, 'error')
+  assert.match(JSON.stringify(rejected?.problems), /:3: rules\.0\.when: needs exactly one of/)
+})
