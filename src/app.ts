@@ -10,7 +10,8 @@ import { limitPerIp, limitPerUser } from './http/rate-limit.js'
 import { requestId } from './http/request-id.js'
 import { cors, csrf, noStore, securityHeaders } from './http/security.js'
 import { createAuthenticate } from './identity/authenticate.js'
-import { createMapUser } from './mapping/map-user.js'
+import { createMapUser, requireFullAccess } from './mapping/map-user.js'
+import { proxyRoutes } from './proxy/routes.js'
 import type { Services } from './services.js'
 import { sessionMiddleware } from './session/store.js'
 import { sessionRoutes } from './session/routes.js'
@@ -22,7 +23,8 @@ export interface AppExtras {
 }
 
 export function createApp(services: Services, extras: AppExtras = {}): Express {
-  const { config, log, metrics, mapping, sessions, verify, tokens, limits, now } = services
+  const { config, log, metrics, mapping, sessions, verify, tokens, tsSessions, limits, now } =
+    services
   const secureCookie = config.mode !== 'demo'
   const claimNames = config.identity
 
@@ -62,6 +64,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
       claimNames,
       mapping,
       tokens,
+      tsSessions,
       cookieName: config.session.cookieName,
       ttlSeconds: config.session.ttlSeconds,
       secureCookie,
@@ -72,6 +75,20 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   )
   //                                    6 who?       7 CSRF     8 mapped  10 budget  12 token
   app.use(tokenRoutes(tokens, [noStore, authenticate, checkCsrf, mapUser, perUser]))
+
+  app.use(
+    '/ts',
+    proxyRoutes({
+      allowlist: services.allowlist,
+      tokens,
+      sessions: tsSessions,
+      forward: services.forward,
+      authApi: config.thoughtspot.authApi,
+      bodyLimit: config.server.bodyLimit,
+      //       6 who?        7 CSRF     8 mapped  FULL only          10 budget
+      guards: [authenticate, checkCsrf, mapUser, requireFullAccess, perUser],
+    }),
+  ) //                                                   5,9,11,13 path, allowlist, body, forward
 
   if (extras.demo) app.use(extras.demo)
   app.use(notFound)

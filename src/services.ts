@@ -23,6 +23,10 @@ import { MemoryTokenCache, type TokenCache } from './tokens/cache.js'
 import { createTokenService, type TokenService } from './tokens/token-service.js'
 import { createTsAuthClient } from './tokens/ts-auth-client.js'
 import { createUpstreamFetch, type UpstreamFetch } from './thoughtspot/upstream.js'
+import { createUpstreamBudget } from './thoughtspot/budget.js'
+import { AllowlistError, compileAllowlist, type Allowlist } from './proxy/allowlist.js'
+import { createForwarder, type Forward } from './proxy/forward.js'
+import { createTsSessions, type TsSessions } from './proxy/ts-sessions.js'
 
 export interface Services {
   config: Config
@@ -33,6 +37,9 @@ export interface Services {
   verify: VerifyJwt
   upstream: UpstreamFetch
   tokens: TokenService
+  tsSessions: TsSessions
+  allowlist: Allowlist
+  forward: Forward
   limits: { perIp: RateLimit; perUser: RateLimit }
   now: () => number
   close(): Promise<void>
@@ -83,10 +90,14 @@ export function createServices(config: Config, options: ServiceOptions): Service
 
   let mapping: MappingHolder
   let keySource: KeySource
+  let allowlist: Allowlist
   try {
+    allowlist = compileAllowlist(config.proxy.allow)
     mapping = createMappingHolder(config.mappingFile, log, mappingFitsConfig(config))
     keySource = options.keySource ?? keySourceOf(config)
   } catch (err) {
+    if (err instanceof AllowlistError)
+      throw new ConfigError(err.problems.map((p) => `${config.configFile}: ${p}`))
     if (err instanceof MappingLoadError) throw new ConfigError(err.problems)
     if (err instanceof KeySourceError) throw new ConfigError([err.message])
     throw err
@@ -94,7 +105,14 @@ export function createServices(config: Config, options: ServiceOptions): Service
 
   const metrics = options.metrics ?? createMetrics()
   const sessions = options.sessions ?? memorySessionBackend(now)
-  const upstream = createUpstreamFetch({ timeoutMs: config.thoughtspot.timeoutMs, log, metrics })
+  const { thoughtspot } = config
+  // One budget for every upstream call: mints, logins and proxied calls alike.
+  const budget = createUpstreamBudget({
+    maxConcurrency: thoughtspot.maxConcurrency,
+    maxRequestsPerSecond: thoughtspot.maxRequestsPerSecond,
+    queueTimeoutMs: thoughtspot.queueTimeoutMs,
+  })
+  const upstream = createUpstreamFetch({ timeoutMs: thoughtspot.timeoutMs, log, metrics, budget })
   const client = createTsAuthClient({
     host,
     secretKey: config.secrets.tsSecretKey,
@@ -117,6 +135,14 @@ export function createServices(config: Config, options: ServiceOptions): Service
     minRemainingSeconds: config.tokens.minRemainingSeconds,
     now,
   })
+  const tsSessions = createTsSessions({
+    host,
+    tokens,
+    fetch: upstream,
+    cache: new MemoryTokenCache(now),
+    now,
+  })
+  const forward = createForwarder({ host, timeoutMs: thoughtspot.timeoutMs, budget, metrics })
   const verify = createJwtVerifier(
     keySource,
     {
@@ -136,6 +162,9 @@ export function createServices(config: Config, options: ServiceOptions): Service
     verify,
     upstream,
     tokens,
+    tsSessions,
+    allowlist,
+    forward,
     limits: {
       perIp: memoryRateLimit('ip', rateLimits.perIpPerMinute, 'requests from this address'),
       perUser: memoryRateLimit('user', rateLimits.perUserPerMinute, 'requests for this user'),

@@ -12,12 +12,14 @@ import type { MappingHolder } from '../mapping/holder.js'
 import { mapOrRefuse } from '../mapping/map-user.js'
 import { scopeOf, userOf, type AppUser } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
+import type { TsSessions } from '../proxy/ts-sessions.js'
 
 export interface SessionRouteDeps {
   verify: VerifyJwt
   claimNames: ClaimNames
   mapping: MappingHolder
   tokens: TokenService
+  tsSessions: TsSessions
   cookieName: string
   ttlSeconds: number
   secureCookie: boolean
@@ -101,6 +103,8 @@ export function sessionRoutes(deps: Readonly<SessionRouteDeps>): Router {
 
   router.delete('/ts/session', ...deps.authenticate, async function logout(req, res) {
     const user = userOf(res)
+    // Sessions first: their logout needs nothing the token revocation could take away.
+    await deps.tsSessions.endAll(user.username, scopeOf(res).log)
     await deps.tokens.revokeAll(user.username, scopeOf(res).log)
     if (req.session.user) {
       await promisify((done) => req.session.destroy(done))

@@ -1,0 +1,49 @@
+/**
+ * An upstream error answer is the user's own call's result and passes through (SPEC §5) — but only
+ * after taking out anything that could echo a credential the BFF injected: the user's ThoughtSpot
+ * token or session cookie, wherever it appears, and any field named like a credential.
+ */
+const CREDENTIAL_KEY = /token|secret|password|cookie|authorization|session|credential/i
+
+/** Largest error body that is inspected and passed on; a larger one is replaced by a stub. */
+export const MAX_ERROR_BODY = 64 * 1024
+
+function scrub(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(scrub)
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [key, child] of Object.entries(value)) {
+      out[key] = CREDENTIAL_KEY.test(key) ? '[redacted]' : scrub(child)
+    }
+    return out
+  }
+  return value
+}
+
+/**
+ * Returns the body to send: credential values replaced in the text, and, when it is JSON,
+ * credential-named fields redacted. A body too large to inspect becomes a short JSON stub.
+ */
+export function sanitizeErrorBody(
+  body: Buffer,
+  credentials: readonly string[],
+  isJson: boolean,
+): Buffer {
+  if (body.length > MAX_ERROR_BODY) {
+    return Buffer.from(
+      JSON.stringify({ error: { message: 'ThoughtSpot returned an error (body omitted).' } }),
+    )
+  }
+  let text = body.toString('utf8')
+  for (const credential of credentials) {
+    if (credential.length >= 8) text = text.split(credential).join('[redacted]')
+  }
+  if (isJson) {
+    try {
+      text = JSON.stringify(scrub(JSON.parse(text)))
+    } catch {
+      // Not valid JSON after all: the replaced text is what goes on.
+    }
+  }
+  return Buffer.from(text)
+}
