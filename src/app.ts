@@ -38,13 +38,16 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
 
   const app = express()
   app.disable('x-powered-by')
-  app.set('trust proxy', config.server.trustProxy)
+  // `true` means the one proxy in front of us, never "everyone": trusting every hop would let a
+  // client choose its own IP (per-IP limits) through a forged X-Forwarded-For.
+  const { trustProxy } = config.server
+  app.set('trust proxy', trustProxy === true ? 1 : trustProxy)
   app.set('query parser', 'simple')
 
   app.use(requestId(log, now)) //                        1 request id + scoped logger
   app.use(accessLog(metrics, now)) //                    access line + metrics on finish
-  app.use(securityHeaders()) //                          2 helmet
-  app.use(healthRoutes(sessions)) //                       /healthz, /readyz (no auth, no limits)
+  app.use(securityHeaders({ plainHttp: config.mode === 'demo' })) //                          2 helmet
+  app.use(healthRoutes(sessions)) //                     /healthz, /readyz (no auth, no limits)
   app.use('/ts', cors(config.server.cors.origins)) //    2 CORS for CORS_ORIGINS only
   app.use('/ts', limitPerIp(limits.perIp)) //            3 per-IP budget          → 429
   app.use(
@@ -53,7 +56,6 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
       ...config.session,
       secrets: config.secrets.sessionSecrets,
       secureCookie,
-      trustProxy: config.server.trustProxy,
     }),
   ) // 4 session
 
@@ -90,7 +92,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
     }),
   ) //                                                   5,9,11,13 path, allowlist, body, forward
 
-  if (extras.demo) app.use(extras.demo)
+  if (extras.demo) app.use(limitPerIp(limits.perIp), extras.demo)
   app.use(notFound)
   app.use(errorHandler(log)) //                          any throw → SPEC §7 JSON
   return app

@@ -57,7 +57,9 @@ async function main(): Promise<void> {
   const { port, host, metricsPort } = config.server
   const server = await listen(app, port, host)
   const address = server.address()
-  const url = `http://${host}:${typeof address === 'object' && address ? address.port : port}`
+  // A wildcard listen address is not something to type in a browser.
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
+  const url = `http://${shownHost}:${typeof address === 'object' && address ? address.port : port}`
 
   let metricsServer: Server | undefined
   if (metricsPort !== null) {

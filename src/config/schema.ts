@@ -72,7 +72,8 @@ export const configSchema = z
       .object({
         port: port.default(3000),
         host: z.string().min(1).default('127.0.0.1'),
-        trustProxy: z.boolean().default(false),
+        /** true = one proxy in front (the usual TLS terminator); a number = that many hops. */
+        trustProxy: z.union([z.boolean(), z.number().int().min(1).max(10)]).default(false),
         publicOrigin: origin.nullable().default(null),
         bodyLimit: byteSize.default(1024 * 1024),
         metricsPort: port.nullable().default(null),

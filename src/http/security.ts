@@ -8,8 +8,16 @@ import helmet from 'helmet'
 import { BffError } from '../errors.js'
 import { scopeOf } from '../scope.js'
 
-export const securityHeaders = (): ReturnType<typeof helmet> =>
+export const securityHeaders = (options: { plainHttp: boolean }): ReturnType<typeof helmet> =>
   helmet({
+    // Demo mode serves plain http on loopback: HSTS and upgrade-insecure-requests would make some
+    // browsers (Safari on localhost) fetch the page's own script and styles over https.
+    ...(options.plainHttp
+      ? {
+          strictTransportSecurity: false,
+          contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+        }
+      : {}),
     // The BFF serves JSON, plain tokens and the small demo page; nothing needs cross-origin framing.
     crossOriginResourcePolicy: { policy: 'same-origin' },
     referrerPolicy: { policy: 'no-referrer' },

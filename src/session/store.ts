@@ -93,7 +93,6 @@ export interface SessionOptions {
   ttlSeconds: number
   secrets: readonly string[]
   secureCookie: boolean
-  trustProxy: boolean
 }
 
 export function sessionMiddleware(
@@ -108,7 +107,8 @@ export function sessionMiddleware(
     saveUninitialized: false,
     rolling: false,
     unset: 'destroy',
-    proxy: options.trustProxy,
+    // undefined: follow Express's `trust proxy` setting for req.secure.
+    proxy: undefined,
     cookie: {
       httpOnly: true,
       sameSite: 'lax',
