@@ -177,7 +177,9 @@ export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
             'ThoughtSpot refused the user’s credentials twice.',
           )
         }
-        settle(req)
+        // Give the slot back but stay unsettled: if getting a new credential fails, the catch
+        // below still answers this request.
+        state.release()
         await state.call.dropCredential()
         const retry: InFlight = {
           ...state,
@@ -224,7 +226,11 @@ export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
       }
       // Streaming: the budget slot is held until the upstream body is done.
       state.settled = true
-      proxyRes.once('close', state.release)
+      proxyRes.once('close', () => {
+        state.release()
+        // ThoughtSpot broke off mid-body: end the browser's response too rather than hang it.
+        if (!proxyRes.complete) res.destroy()
+      })
       res.writeHead(status, headers)
       proxyRes.pipe(res)
     } catch (err) {

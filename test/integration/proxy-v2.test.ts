@@ -243,6 +243,29 @@ describe('upstream 401: drop the token, mint once, resend once', () => {
     assert.notEqual(first?.headers.authorization, second?.headers.authorization)
   })
 
+  it('answers 502 UPSTREAM_AUTH_FAILED (not a hang) when the re-mint after a 401 is refused', async () => {
+    assert.equal(
+      (
+        await asUser('/ts/api/rest/2.0/metadata/search')
+          .set('Content-Type', 'application/json')
+          .send('{}')
+      ).status,
+      200,
+    )
+    stack.simulator.state.revokeTokensOf('pat@acme.com')
+    stack.simulator.state.setFault({ mode: 'unauthorized', paths: /auth\/token\/full/ })
+    stack.simulator.state.clearCalls()
+    const response = await asUser('/ts/api/rest/2.0/metadata/search')
+      .set('Content-Type', 'application/json')
+      .send('{}')
+    assert.equal(response.status, 502)
+    assert.equal(response.body.error.code, 'UPSTREAM_AUTH_FAILED')
+    assert.deepEqual(
+      stack.simulator.state.calls.map((call) => `${call.path} ${call.status}`),
+      ['/api/rest/2.0/metadata/search 401', '/api/rest/2.0/auth/token/full 401'],
+    )
+  })
+
   it('answers 502 UPSTREAM_AUTH_FAILED on a second 401, after exactly one re-mint', async () => {
     stack.simulator.state.setFault({ mode: 'unauthorized', paths: /searchdata/ })
     const response = await asUser('/ts/api/rest/2.0/searchdata')
