@@ -267,6 +267,10 @@ describe('upstream 401: drop the token, mint once, resend once', () => {
   })
 
   it('answers 502 UPSTREAM_AUTH_FAILED on a second 401, after exactly one re-mint', async () => {
+    await asUser('/ts/api/rest/2.0/metadata/search')
+      .set('Content-Type', 'application/json')
+      .send('{}') // warm the token
+    stack.simulator.state.clearCalls()
     stack.simulator.state.setFault({ mode: 'unauthorized', paths: /searchdata/ })
     const response = await asUser('/ts/api/rest/2.0/searchdata')
       .set('Content-Type', 'application/json')
