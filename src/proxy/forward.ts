@@ -33,6 +33,8 @@ export interface ForwardCall {
   /** The raw query string including `?`, or ''. Forwarded unchanged. */
   query: string
   body: Buffer | undefined
+  /** Sent upstream as x-request-id, so one id follows the call through both logs. */
+  requestId: string
   /** Gets the credential; `renewed` after ThoughtSpot refused the previous one. */
   credential(renewed: boolean): Promise<Credential>
   /** Forgets the credential ThoughtSpot just refused. */
@@ -149,6 +151,7 @@ export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
     const headers: Record<string, string | string[]> = {
       ...upstreamRequestHeaders(state.originalHeaders),
       ...state.credential.headers,
+      'x-request-id': state.call.requestId,
     }
     // The BFF reads error bodies to scrub them, so it asks for them uncompressed.
     delete headers['accept-encoding']

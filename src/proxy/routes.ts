@@ -98,6 +98,7 @@ export function proxyRoutes(deps: Readonly<ProxyRouteDeps>): Router {
       path: target.path,
       query: target.query,
       body,
+      requestId,
       credential,
       dropCredential: () =>
         useSession
