@@ -8,12 +8,25 @@ const CREDENTIAL_KEY = /token|secret|password|cookie|authorization|session|crede
 /** Largest error body that is inspected and passed on; a larger one is replaced by a stub. */
 export const MAX_ERROR_BODY = 64 * 1024
 
-function scrub(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(scrub)
+function replaceAll(text: string, credentials: readonly string[]): string {
+  let out = text
+  for (const credential of credentials) {
+    if (credential.length >= 8) out = out.split(credential).join('[redacted]')
+  }
+  return out
+}
+
+/** Redacts credential-named fields and credential values inside decoded strings (JSON escapes
+ * such as `\/` or `\u003d` hide a token from a search of the raw text). */
+function scrub(value: unknown, credentials: readonly string[]): unknown {
+  if (typeof value === 'string') return replaceAll(value, credentials)
+  if (Array.isArray(value)) return value.map((item) => scrub(item, credentials))
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {}
     for (const [key, child] of Object.entries(value)) {
-      out[key] = CREDENTIAL_KEY.test(key) ? '[redacted]' : scrub(child)
+      out[replaceAll(key, credentials)] = CREDENTIAL_KEY.test(key)
+        ? '[redacted]'
+        : scrub(child, credentials)
     }
     return out
   }
@@ -34,13 +47,10 @@ export function sanitizeErrorBody(
       JSON.stringify({ error: { message: 'ThoughtSpot returned an error (body omitted).' } }),
     )
   }
-  let text = body.toString('utf8')
-  for (const credential of credentials) {
-    if (credential.length >= 8) text = text.split(credential).join('[redacted]')
-  }
+  let text = replaceAll(body.toString('utf8'), credentials)
   if (isJson) {
     try {
-      text = JSON.stringify(scrub(JSON.parse(text)))
+      text = JSON.stringify(scrub(JSON.parse(text), credentials))
     } catch {
       // Not valid JSON after all: the replaced text is what goes on.
     }

@@ -17,7 +17,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware'
 import { BffError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { UpstreamBudget } from '../thoughtspot/upstream.js'
-import { sanitizeErrorBody } from './error-body.js'
+import { MAX_ERROR_BODY, sanitizeErrorBody } from './error-body.js'
 import { browserResponseHeaders, upstreamRequestHeaders } from './headers.js'
 
 /** What the BFF adds to the upstream request for this user: a bearer token or a session cookie. */
@@ -79,10 +79,14 @@ function isJson(headers: IncomingMessage['headers']): boolean {
 function readAll(stream: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
-    let size = 0
+    let kept = 0
     stream.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size <= limit + 1) chunks.push(chunk)
+      // Keep at most limit + 1 bytes: enough for the caller to see the body was too large.
+      const room = limit + 1 - kept
+      if (room <= 0) return
+      const part = chunk.subarray(0, room)
+      chunks.push(part)
+      kept += part.length
     })
     stream.on('end', () => resolve(Buffer.concat(chunks)))
     stream.on('error', reject)
@@ -218,7 +222,7 @@ export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
       const headers = browserResponseHeaders(proxyRes.headers)
       if (status >= 400) {
         const body = sanitizeErrorBody(
-          await readAll(proxyRes, 64 * 1024),
+          await readAll(proxyRes, MAX_ERROR_BODY),
           state.credential.secrets,
           isJson(proxyRes.headers),
         )

@@ -19,7 +19,12 @@ function tableAfter(heading: string): string[][] {
   for (const line of lines.slice(1)) {
     if (line.startsWith('|')) {
       inTable = true
-      rows.push(line.split('|').slice(1, -1).map((cell) => cell.trim()))
+      rows.push(
+        line
+          .split('|')
+          .slice(1, -1)
+          .map((cell) => cell.trim()),
+      )
     } else if (inTable) break
   }
   return rows.slice(2) // header and separator
@@ -30,7 +35,10 @@ it('documents every error code with its status, and no other', () => {
   const documented = new Map(rows.map(([code, status]) => [code?.replaceAll('`', ''), status]))
   assert.deepEqual([...documented.keys()].sort(), [...ERROR_CODES].sort())
   for (const code of ERROR_CODES) {
-    assert.ok(documented.get(code)?.includes(String(STATUS_BY_CODE[code])), `${code} → ${STATUS_BY_CODE[code]}`)
+    assert.ok(
+      documented.get(code)?.includes(String(STATUS_BY_CODE[code])),
+      `${code} → ${STATUS_BY_CODE[code]}`,
+    )
   }
 })
 
@@ -38,6 +46,15 @@ it('documents every environment variable the loader reads', () => {
   const documented = tableAfter('### Environment variables')
     .map(([name]) => name ?? '')
     .join(' ')
-  const read = [...Object.keys(ENV_OVERRIDES), 'BFF_CONFIG', 'BFF_MAPPING', 'TS_SECRET_KEY_FILE', 'SESSION_SECRET_FILE', 'IDENTITY_HS256_SECRET', 'IDENTITY_HS256_SECRET_FILE', 'NODE_ENV']
+  const read = [
+    ...Object.keys(ENV_OVERRIDES),
+    'BFF_CONFIG',
+    'BFF_MAPPING',
+    'TS_SECRET_KEY_FILE',
+    'SESSION_SECRET_FILE',
+    'IDENTITY_HS256_SECRET',
+    'IDENTITY_HS256_SECRET_FILE',
+    'NODE_ENV',
+  ]
   for (const name of read) assert.ok(documented.includes(`\`${name}\``), `${name} is in the README`)
 })
