@@ -46,7 +46,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
 
   app.use(requestId(log, now)) //                        1 request id + scoped logger
   app.use(accessLog(metrics, now)) //                    access line + metrics on finish
-  app.use(securityHeaders({ plainHttp: config.mode === 'demo' })) //                          2 helmet
+  app.use(securityHeaders({ plainHttp: config.mode === 'demo' })) // 2 helmet
   app.use(healthRoutes(sessions)) //                     /healthz, /readyz (no auth, no limits)
   app.use('/ts', cors(config.server.cors.origins)) //    2 CORS for CORS_ORIGINS only
   app.use('/ts', limitPerIp(limits.perIp)) //            3 per-IP budget          → 429
@@ -57,7 +57,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
       secrets: config.secrets.sessionSecrets,
       secureCookie,
     }),
-  ) // 4 session
+  ) //                                                    4 session (memory store; Redis later)
 
   app.use('/ts/session', noStore)
   app.use(

@@ -98,7 +98,9 @@ export function sessionRoutes(deps: Readonly<SessionRouteDeps>): Router {
 
   router.get('/ts/session', ...deps.authenticate, function currentSession(_req, res) {
     const user = userOf(res)
-    res.json(sessionView(user, (scopeOf(res).access = mapOrRefuse(deps.mapping, user))))
+    const access = mapOrRefuse(deps.mapping, user)
+    scopeOf(res).access = access
+    res.json(sessionView(user, access))
   })
 
   router.delete('/ts/session', ...deps.authenticate, async function logout(req, res) {
