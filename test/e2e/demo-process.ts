@@ -2,83 +2,42 @@
  * Starts the BFF the way a newcomer does (no configuration at all → demo mode), minus the build
  * step: `node --import tsx src/main.ts` as a child process on a free port, and stops it again.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { createServer } from 'node:net'
-import { fileURLToPath } from 'node:url'
+import { freePort, scrubbedEnv, spawnNode, waitFor, type Child } from '../helpers/child-process.js'
 
-export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+export { ROOT } from '../helpers/child-process.js'
 
 const READY_TIMEOUT_MS = 30_000
-const STOP_TIMEOUT_MS = 15_000
+const DEMO_URL = /Open the demo page: (http:\/\/127\.0\.0\.1:(\d+)\/)/
 
+/** The BFF in demo mode, once it has printed the demo page's URL. */
 export interface DemoProcess {
-  child: ChildProcess
+  /** The BFF's process. */
+  bff: Child
   /** The demo page's URL as printed, e.g. `http://127.0.0.1:40123/`. */
   url: string
   /** Everything printed on stdout and stderr so far. */
   output(): string
 }
 
-/** A port that was free a moment ago (another process may still take it: see startDemoBff). */
-export async function freePort(): Promise<number> {
-  const server = createServer()
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (typeof address !== 'object' || address === null) throw new Error('no port')
-  return address.port
-}
-
-/** The caller's environment without anything that would configure the BFF (or leave demo mode). */
-function freshMachineEnv(port: number): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    const configures =
-      /^(TS_|IDENTITY_|SESSION_SECRET|BFF_)/.test(name) ||
-      ['NODE_ENV', 'REDIS_URL', 'HOST', 'PORT', 'CORS_ORIGINS', 'LOG_LEVEL'].includes(name)
-    if (!configures) env[name] = value
+async function startOnce(port: number): Promise<DemoProcess> {
+  const bff = spawnNode('src/main.ts', scrubbedEnv({ PORT: String(port) }))
+  const printed = (): RegExpExecArray | null => DEMO_URL.exec(bff.output().stdout)
+  try {
+    await waitFor(() => printed() !== null, {
+      timeoutMs: READY_TIMEOUT_MS,
+      what: 'the demo URL is printed',
+      child: bff,
+    })
+  } catch (err) {
+    bff.child.kill('SIGKILL')
+    throw err
   }
-  return { ...env, PORT: String(port) }
-}
-
-function startOnce(port: number): Promise<DemoProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: freshMachineEnv(port),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  // Should this process exit without its after() hook running, take the BFF along. (A runner
-  // stopped with Ctrl-C signals the whole process group, the BFF included.)
-  const onExit = (): void => void child.kill('SIGKILL')
-  process.once('exit', onExit)
-  child.once('exit', () => process.off('exit', onExit))
-  let stdout = ''
-  let stderr = ''
-  const output = (): string => `--- stdout\n${stdout}\n--- stderr\n${stderr}`
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`no demo URL printed within ${READY_TIMEOUT_MS} ms\n${output()}`))
-    }, READY_TIMEOUT_MS)
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk
-      const match = /Open the demo page: (http:\/\/127\.0\.0\.1:(\d+)\/)/.exec(stdout)
-      if (!match) return
-      clearTimeout(timer)
-      if (match[2] === String(port)) resolve({ child, url: match[1]!, output })
-      else {
-        child.kill('SIGKILL')
-        reject(new Error(`PORT=${port} was given, but the BFF listens on ${match[1]!}`))
-      }
-    })
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      reject(new Error(`the BFF exited (${signal ?? code}) before it was ready\n${output()}`))
-    })
-  })
+  const [, url, listening] = printed() ?? []
+  if (listening !== String(port)) {
+    bff.child.kill('SIGKILL')
+    throw new Error(`PORT=${port} was given, but the BFF listens on ${url!}`)
+  }
+  return { bff, url: url!, output: () => bff.transcript() }
 }
 
 /** Starts the BFF in demo mode; tries another port if the chosen one was taken meanwhile. */
@@ -92,14 +51,10 @@ export async function startDemoBff(): Promise<DemoProcess> {
   }
 }
 
-/** SIGTERM (the BFF drains and exits), SIGKILL if it has not exited in time. The exit code. */
-export async function stopDemoBff(demo: DemoProcess | undefined): Promise<number | null> {
-  const child = demo?.child
-  if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? null
-  const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
-  const [code] = await exited
-  clearTimeout(timer)
-  return code
+/**
+ * SIGTERM (the BFF drains and exits), SIGKILL if it has not exited in time. The exit code (or
+ * the signal's name); `null` without a process.
+ */
+export async function stopDemoBff(demo: DemoProcess | undefined): Promise<number | string | null> {
+  return demo ? demo.bff.stop() : null
 }

@@ -5,18 +5,22 @@
  * them (same env, container paths translated to the repo's files, loopback instead of 0.0.0.0).
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, readFileSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { posix } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import YAML from 'yaml'
 import { loadConfig } from '../../src/config/load.js'
 import { ENV_OVERRIDES } from '../../src/config/env.js'
+import {
+  freePort,
+  ROOT,
+  scrubbedEnv,
+  spawnNode,
+  stopAll,
+  waitFor,
+} from '../helpers/child-process.js'
 import { signAppJwt } from '../helpers/jwt.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const repoPath = (path: string): string => posix.join(ROOT, path)
 const readText = (path: string): string => readFileSync(repoPath(path), 'utf8')
 
@@ -161,85 +165,6 @@ function buildOutput(source: string): string {
   assert.ok(outDir && rootDir, 'tsconfig sets outDir and rootDir')
   return posix.join(outDir, posix.relative(rootDir, source)).replace(/\.ts$/, '.js')
 }
-
-// ---- child processes ----------------------------------------------------------------------------
-
-const children: ChildProcess[] = []
-
-interface Running {
-  child: ChildProcess
-  output(): string
-  exited: Promise<number | null>
-}
-
-/** The caller's environment without anything that configures the BFF or the simulator. */
-function scrubbedEnv(): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    const configures =
-      /^(TS_|IDENTITY_|SESSION_|BFF_|SIM_)/.test(name) ||
-      ['NODE_ENV', 'REDIS_URL', 'HOST', 'PORT', 'CORS_ORIGINS', 'LOG_LEVEL'].includes(name)
-    if (!configures && value !== undefined) env[name] = value
-  }
-  return env
-}
-
-function run(script: string, env: Record<string, string>): Running {
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
-    env: { ...scrubbedEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  const kill = (): void => void child.kill('SIGKILL')
-  process.once('exit', kill)
-  let text = ''
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (text += chunk))
-  const exited = new Promise<number | null>((resolve) => {
-    child.once('exit', (code) => {
-      process.off('exit', kill)
-      resolve(code)
-    })
-  })
-  return { child, output: () => text, exited }
-}
-
-async function waitUntil(
-  what: string,
-  running: Running,
-  check: () => Promise<boolean> | boolean,
-): Promise<void> {
-  const deadline = Date.now() + 60_000
-  for (;;) {
-    if (
-      await Promise.resolve()
-        .then(check)
-        .catch(() => false)
-    )
-      return
-    if (running.child.exitCode !== null || running.child.signalCode !== null) {
-      throw new Error(`exited before ${what}\n${running.output()}`)
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}\n${running.output()}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const address = server.address()
-  await new Promise((resolve) => server.close(resolve))
-  if (typeof address !== 'object' || address === null) throw new Error('no port')
-  return address.port
-}
-
-after(() => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  }
-})
 
 // ---- the tests ----------------------------------------------------------------------------------
 
@@ -470,29 +395,46 @@ describe('Dockerfile', () => {
 })
 
 describe('the compose services, run as compose runs them (on loopback)', () => {
+  const START_TIMEOUT_MS = 60_000
+  after(stopAll)
+
   it('starts the simulator and the BFF, serves /readyz, mints a token, and stops on SIGTERM', async () => {
     const simPort = await freePort()
-    const sim = run('src/simulator/main.ts', {
-      ...dockerEnv(finalStage),
-      ...hostEnv(service('thoughtspot')),
-      SIM_HOST: '127.0.0.1',
-      SIM_PORT: String(simPort),
-    })
+    const sim = spawnNode(
+      'src/simulator/main.ts',
+      scrubbedEnv({
+        ...dockerEnv(finalStage),
+        ...hostEnv(service('thoughtspot')),
+        SIM_HOST: '127.0.0.1',
+        SIM_PORT: String(simPort),
+      }),
+    )
     const simUrl = `http://127.0.0.1:${simPort}`
-    await waitUntil('the simulator listens', sim, () => sim.output().includes(simUrl))
+    await waitFor(() => sim.output().stdout.includes(simUrl), {
+      timeoutMs: START_TIMEOUT_MS,
+      what: 'the simulator listens',
+      child: sim,
+    })
 
     const bffPort = await freePort()
     const bffEnv = hostEnv(service('bff'))
     assert.equal(bffEnv.REDIS_URL, undefined)
-    const bff = run('src/main.ts', {
-      ...dockerEnv(finalStage),
-      ...bffEnv,
-      TS_HOST: simUrl,
-      HOST: '127.0.0.1',
-      PORT: String(bffPort),
-    })
+    const bff = spawnNode(
+      'src/main.ts',
+      scrubbedEnv({
+        ...dockerEnv(finalStage),
+        ...bffEnv,
+        TS_HOST: simUrl,
+        HOST: '127.0.0.1',
+        PORT: String(bffPort),
+      }),
+    )
     const url = `http://127.0.0.1:${bffPort}`
-    await waitUntil('/readyz answers 200', bff, async () => (await fetch(`${url}/readyz`)).ok)
+    await waitFor(async () => (await fetch(`${url}/readyz`)).ok, {
+      timeoutMs: START_TIMEOUT_MS,
+      what: '/readyz answers 200',
+      child: bff,
+    })
     assert.equal((await fetch(`${url}/healthz`)).status, 200)
 
     // An app JWT signed with the example HS256 secret, iss and aud as compose sets them.
@@ -524,9 +466,7 @@ describe('the compose services, run as compose runs them (on loopback)', () => {
     assert.equal(behindTls.status, 200)
     assert.match(behindTls.headers.get('set-cookie') ?? '', /;\s*Secure/i)
 
-    bff.child.kill('SIGTERM')
-    assert.equal(await bff.exited, 0, bff.output())
-    sim.child.kill('SIGTERM')
-    assert.equal(await sim.exited, 0, sim.output())
+    assert.equal(await bff.stop(), 0, bff.transcript())
+    assert.equal(await sim.stop(), 0, sim.transcript())
   })
 })

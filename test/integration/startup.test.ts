@@ -4,138 +4,65 @@
  * trace; a good one serves /readyz and drains on SIGTERM; secrets never reach its output.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { createServer, type Server } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { fileURLToPath } from 'node:url'
 import { startSimulator, type Simulator } from '../../src/simulator/server.js'
+import {
+  freePort,
+  holdFreePort,
+  scrubbedEnv,
+  spawnNode,
+  stopAll,
+  waitFor,
+  type Child,
+} from '../helpers/child-process.js'
 import { signAppJwt, TEST_AUDIENCE, TEST_HS256_SECRET, TEST_ISSUER } from '../helpers/jwt.js'
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const START_TIMEOUT_MS = 60_000
 
 /** Distinctive values, so that finding them in the output cannot be a coincidence. */
 const SECRET_KEY = 'startup-test-ts-secret-7f3a9c21-d4e8-4b6a-9e0f-5c2d1b8a7e63'
 const SESSION_SECRET = 'startup-test-session-secret-0c9e8d7f6a5b4c3d2e1f'
 
-const children: ChildProcess[] = []
 const cleanups: (() => unknown)[] = []
 
 after(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
-  }
+  await stopAll()
   for (const cleanup of cleanups.reverse()) await cleanup()
 })
 
-/** The caller's environment without anything that would configure the BFF. */
-function scrubbedEnv(): Record<string, string> {
-  const env: Record<string, string> = {}
-  for (const [name, value] of Object.entries(process.env)) {
-    const configures =
-      /^(TS_|IDENTITY_|SESSION_|BFF_)/.test(name) ||
-      ['NODE_ENV', 'REDIS_URL', 'HOST', 'PORT', 'CORS_ORIGINS', 'LOG_LEVEL'].includes(name)
-    if (!configures && value !== undefined) env[name] = value
-  }
-  return env
-}
-
-interface Bff {
-  child: ChildProcess
-  stdout(): string
-  stderr(): string
-  /** Resolves with the exit code (or the signal's name) once the process has ended. */
-  exited: Promise<number | string>
-}
-
-function startBff(env: Record<string, string>): Bff {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { ...scrubbedEnv(), ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  children.push(child)
-  const kill = (): void => void child.kill('SIGKILL')
-  process.once('exit', kill)
-  let stdout = ''
-  let stderr = ''
-  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  // 'close' (not 'exit') so that every byte of stdout and stderr has been read.
-  const exited = new Promise<number | string>((resolve) => {
-    child.once('close', (code, signal) => {
-      process.off('exit', kill)
-      resolve(code ?? signal ?? 'unknown')
-    })
-  })
-  return { child, stdout: () => stdout, stderr: () => stderr, exited }
-}
-
-const describeOutput = (bff: Bff): string =>
-  `\n--- stdout\n${bff.stdout()}\n--- stderr\n${bff.stderr()}`
+const startBff = (env: Record<string, string>): Child => spawnNode('src/main.ts', scrubbedEnv(env))
 
 /** Waits for a process that must refuse to start. */
-async function refused(bff: Bff): Promise<{ code: number | string; lines: string[] }> {
+async function refused(bff: Child): Promise<{ code: number | string; lines: string[] }> {
   const timer = setTimeout(() => bff.child.kill('SIGKILL'), START_TIMEOUT_MS)
   const code = await bff.exited
   clearTimeout(timer)
   return {
     code,
     lines: bff
-      .stderr()
-      .split('\n')
+      .output()
+      .stderr.split('\n')
       .filter((line) => line !== ''),
   }
 }
 
-async function waitReady(bff: Bff, url: string): Promise<void> {
-  const deadline = Date.now() + START_TIMEOUT_MS
-  for (;;) {
-    const ok = await fetch(`${url}/readyz`).then(
-      (response) => response.status === 200,
-      () => false,
-    )
-    if (ok) return
-    if (bff.child.exitCode !== null || bff.child.signalCode !== null) {
-      throw new Error(`the BFF exited before it was ready${describeOutput(bff)}`)
-    }
-    if (Date.now() > deadline) throw new Error(`the BFF never got ready${describeOutput(bff)}`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
-  }
+async function waitReady(bff: Child, url: string): Promise<void> {
+  await waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, {
+    timeoutMs: START_TIMEOUT_MS,
+    what: 'the BFF is ready',
+    child: bff,
+  })
 }
 
-async function stop(bff: Bff): Promise<number | string> {
-  const timer = setTimeout(() => bff.child.kill('SIGKILL'), START_TIMEOUT_MS)
-  bff.child.kill('SIGTERM')
-  const code = await bff.exited
-  clearTimeout(timer)
-  return code
-}
-
-async function listenOnFreePort(): Promise<Server> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return server
-}
-
-function portOf(server: Server): number {
-  const address = server.address()
-  if (typeof address !== 'object' || address === null) throw new Error('no port')
-  return address.port
-}
-
-async function freePort(): Promise<number> {
-  const server = await listenOnFreePort()
-  const port = portOf(server)
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
-
-function assertNoStackTrace(bff: Bff): void {
-  assert.doesNotMatch(bff.stderr(), /^\s+at\s/m, `a stack trace on stderr${describeOutput(bff)}`)
+function assertNoStackTrace(bff: Child): void {
+  assert.doesNotMatch(
+    bff.output().stderr,
+    /^\s+at\s/m,
+    `a stack trace on stderr${bff.transcript()}`,
+  )
 }
 
 let dir: string
@@ -163,7 +90,7 @@ describe('a refused start', () => {
     const bff = startBff({ NODE_ENV: 'production', HOST: '127.0.0.1', PORT: '0' })
     const { code, lines } = await refused(bff)
     assert.notEqual(code, 0)
-    assert.equal(lines.length, 1, `exactly one line on stderr${describeOutput(bff)}`)
+    assert.equal(lines.length, 1, `exactly one line on stderr${bff.transcript()}`)
     for (const name of [
       'TS_HOST',
       'TS_SECRET_KEY',
@@ -182,7 +109,7 @@ describe('a refused start', () => {
     const bff = startBff(env)
     const { code, lines } = await refused(bff)
     assert.notEqual(code, 0)
-    assert.equal(lines.length, 1, `exactly one line on stderr${describeOutput(bff)}`)
+    assert.equal(lines.length, 1, `exactly one line on stderr${bff.transcript()}`)
     assert.match(lines[0]!, /SESSION_SECRET/)
     for (const name of ['TS_HOST', 'TS_SECRET_KEY', 'IDENTITY_ISSUER', 'IDENTITY_AUDIENCE']) {
       assert.ok(!lines[0]!.includes(name), `does not name ${name}: ${lines[0]!}`)
@@ -196,7 +123,7 @@ describe('a refused start', () => {
     const bff = startBff({ ...production, BFF_CONFIG: file })
     const { code, lines } = await refused(bff)
     assert.equal(code, 1)
-    assert.equal(lines.length, 1, `exactly one line on stderr${describeOutput(bff)}`)
+    assert.equal(lines.length, 1, `exactly one line on stderr${bff.transcript()}`)
     assert.ok(lines[0]!.includes(`${file}:3`), `names the file and line: ${lines[0]!}`)
     assert.ok(lines[0]!.includes('server.trustProxi'), `names the key: ${lines[0]!}`)
     assertNoStackTrace(bff)
@@ -218,21 +145,21 @@ describe('a refused start', () => {
     const bff = startBff({ ...production, BFF_MAPPING: file })
     const { code, lines } = await refused(bff)
     assert.equal(code, 1)
-    assert.ok(lines.length >= 1, `a line on stderr${describeOutput(bff)}`)
+    assert.ok(lines.length >= 1, `a line on stderr${bff.transcript()}`)
     assert.ok(
       lines.some((line) => line.includes(`${file}:5`)),
-      `names the file and line 5${describeOutput(bff)}`,
+      `names the file and line 5${bff.transcript()}`,
     )
     assertNoStackTrace(bff)
   })
 
   it('a PORT already in use: exit 1 with one line "cannot listen: EADDRINUSE"', async () => {
-    const taken = await listenOnFreePort()
-    cleanups.push(() => new Promise((resolve) => taken.close(resolve)))
-    const bff = startBff({ ...production, PORT: String(portOf(taken)) })
+    const taken = await holdFreePort()
+    cleanups.push(() => taken.release())
+    const bff = startBff({ ...production, PORT: String(taken.port) })
     const { code, lines } = await refused(bff)
     assert.equal(code, 1)
-    assert.equal(lines.length, 1, `exactly one line on stderr${describeOutput(bff)}`)
+    assert.equal(lines.length, 1, `exactly one line on stderr${bff.transcript()}`)
     assert.match(lines[0]!, /cannot listen: EADDRINUSE$/)
     assertNoStackTrace(bff)
   })
@@ -245,7 +172,7 @@ describe('a good start', () => {
     const url = `http://127.0.0.1:${port}`
     await waitReady(bff, url)
     assert.equal((await fetch(`${url}/healthz`)).status, 200)
-    assert.equal(await stop(bff), 0, describeOutput(bff))
+    assert.equal(await bff.stop(START_TIMEOUT_MS), 0, bff.transcript())
     assertNoStackTrace(bff)
   })
 
@@ -273,7 +200,7 @@ describe('a good start', () => {
       )
       const auth = { Authorization: `Bearer ${jwt}` }
       const minted = await fetch(`${url}/ts/auth/token`, { headers: auth })
-      assert.equal(minted.status, 200, describeOutput(bff))
+      assert.equal(minted.status, 200, bff.transcript())
       const token = await minted.text()
       assert.ok(token.length > 0)
       const fresh = await fetch(`${url}/ts/auth/token?fresh=true`, {
@@ -286,9 +213,10 @@ describe('a good start', () => {
         2,
         'both requests minted upstream with the secret key',
       )
-      assert.equal(await stop(bff), 0, describeOutput(bff))
+      assert.equal(await bff.stop(START_TIMEOUT_MS), 0, bff.transcript())
 
-      const output = bff.stdout() + bff.stderr()
+      const { stdout, stderr } = bff.output()
+      const output = stdout + stderr
       assert.ok(output.includes('startup-user@acme.com'), 'the mints were logged (audit)')
       for (const [what, value] of [
         ['the secret key', SECRET_KEY],
@@ -297,7 +225,7 @@ describe('a good start', () => {
         ['the minted token', token],
         ['the fresh token', freshToken],
       ] as const) {
-        assert.ok(!output.includes(value), `${what} appears in the output${describeOutput(bff)}`)
+        assert.ok(!output.includes(value), `${what} appears in the output${bff.transcript()}`)
       }
     })
   })
