@@ -3,7 +3,7 @@
  * secret — exactly one. Each source fixes the algorithms it accepts, so a token signed with an
  * algorithm that does not fit the key (`none`, HS256 against a public key, …) is refused.
  */
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
 
@@ -35,7 +35,12 @@ export function remoteJwksSource(url: string): KeySource {
 }
 
 export function hs256Source(secret: string): KeySource {
-  return { key: new TextEncoder().encode(secret), algorithms: ['HS256'], describe: 'HS256 secret' }
+  // A KeyObject built once: raw bytes would make jose import the key again for every request.
+  return {
+    key: createSecretKey(Buffer.from(secret, 'utf8')),
+    algorithms: ['HS256'],
+    describe: 'HS256 secret',
+  }
 }
 
 /** Reads a PEM (SPKI or certificate) or a public JWK from `path`; private keys are refused. */

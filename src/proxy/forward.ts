@@ -149,6 +149,11 @@ export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
 
   async function send(req: Request, res: Response, state: InFlight): Promise<void> {
     state.release = await options.budget.acquire()
+    if (res.destroyed || req.socket.destroyed) {
+      // The browser gave up while this call waited for budget: ThoughtSpot never needs to see it.
+      state.release()
+      return
+    }
     state.settled = false
     state.timedOut = false
     state.stopTimer = metrics.upstreamDuration.startTimer({ purpose: 'proxy' })

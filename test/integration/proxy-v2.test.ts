@@ -337,6 +337,56 @@ describe('upstream failures', () => {
 })
 
 describe('the upstream budget', () => {
+  it('never forwards a call whose browser gave up while it waited for budget', async () => {
+    const tight = await startStack({
+      config: {
+        proxy: { allow: ALLOW },
+        thoughtspot: { maxConcurrency: 1, queueTimeoutMs: 5000, timeoutMs: 5000 },
+      },
+    })
+    try {
+      const headers = {
+        Authorization: `Bearer ${await tight.jwt(USER)}`,
+        'Content-Type': 'application/json',
+      }
+      assert.equal(
+        (await tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'))
+          .status,
+        200,
+      )
+      tight.simulator.state.clearCalls()
+      tight.simulator.state.setFault({
+        mode: 'slow',
+        delayMs: 800,
+        paths: /metadata\/search/,
+        times: 1,
+      })
+      // supertest sends on .then(): start the slow call now.
+      const slow = tight.request
+        .post('/ts/api/rest/2.0/metadata/search')
+        .set(headers)
+        .send('{}')
+        .then((response) => response)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      // This one queues behind the slow call, then its client disconnects.
+      const abandoned = tight.request
+        .post('/ts/api/rest/2.0/searchdata')
+        .set(headers)
+        .send('{}')
+        .timeout(200)
+      await assert.rejects(abandoned)
+      assert.equal((await slow).status, 200)
+      // The slot is free again and the abandoned call was dropped, not sent.
+      assert.equal(
+        (await tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'))
+          .status,
+        200,
+      )
+      assert.equal(tight.simulator.state.callsTo('/searchdata').length, 0)
+    } finally {
+      await tight.close()
+    }
+  })
   it('queues briefly, then answers 429 RATE_LIMITED rather than overrunning ThoughtSpot', async () => {
     const tight = await startStack({
       config: {
