@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import { CATALOGUE } from '../../src/simulator/server.js'
+import type request from 'supertest'
 import { rawRequest } from '../helpers/raw-request.js'
 import { startStack, type Stack } from '../helpers/start.js'
 
@@ -337,11 +338,19 @@ describe('upstream failures', () => {
 })
 
 describe('the upstream budget', () => {
-  it('never forwards a call whose browser gave up while it waited for budget', async () => {
+  /**
+   * A stack with one upstream slot, a warmed token, and a slow next metadata/search holding the
+   * slot for `slowMs`; `run` gets the stack, the headers and a function that starts a call now.
+   */
+  async function withOneSlot(
+    queueTimeoutMs: number,
+    slowMs: number,
+    run: (tight: Stack, send: (path: string) => Promise<request.Response>) => Promise<void>,
+  ): Promise<void> {
     const tight = await startStack({
       config: {
         proxy: { allow: ALLOW },
-        thoughtspot: { maxConcurrency: 1, queueTimeoutMs: 5000, timeoutMs: 5000 },
+        thoughtspot: { maxConcurrency: 1, queueTimeoutMs, timeoutMs: 5000 },
       },
     })
     try {
@@ -349,85 +358,54 @@ describe('the upstream budget', () => {
         Authorization: `Bearer ${await tight.jwt(USER)}`,
         'Content-Type': 'application/json',
       }
-      assert.equal(
-        (await tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'))
-          .status,
-        200,
-      )
+      // supertest sends on .then(): wrapping it starts the call at once.
+      const send = (path: string) =>
+        tight.request
+          .post(path)
+          .set(headers)
+          .send('{}')
+          .then((r) => r)
+      assert.equal((await send('/ts/api/rest/2.0/metadata/search')).status, 200)
       tight.simulator.state.clearCalls()
       tight.simulator.state.setFault({
         mode: 'slow',
-        delayMs: 800,
+        delayMs: slowMs,
         paths: /metadata\/search/,
         times: 1,
       })
-      // supertest sends on .then(): start the slow call now.
-      const slow = tight.request
-        .post('/ts/api/rest/2.0/metadata/search')
-        .set(headers)
-        .send('{}')
-        .then((response) => response)
+      await run(tight, send)
+    } finally {
+      await tight.close()
+    }
+  }
+
+  it('never forwards a call whose browser gave up while it waited for budget', () =>
+    withOneSlot(5000, 800, async (tight, send) => {
+      const slow = send('/ts/api/rest/2.0/metadata/search')
       await new Promise((resolve) => setTimeout(resolve, 100))
       // This one queues behind the slow call, then its client disconnects.
       const abandoned = tight.request
         .post('/ts/api/rest/2.0/searchdata')
-        .set(headers)
+        .set('Authorization', `Bearer ${await tight.jwt(USER)}`)
         .send('{}')
         .timeout(200)
       await assert.rejects(abandoned)
       assert.equal((await slow).status, 200)
       // The slot is free again and the abandoned call was dropped, not sent.
-      assert.equal(
-        (await tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'))
-          .status,
-        200,
-      )
+      assert.equal((await send('/ts/api/rest/2.0/metadata/search')).status, 200)
       assert.equal(tight.simulator.state.callsTo('/searchdata').length, 0)
-    } finally {
-      await tight.close()
-    }
-  })
-  it('queues briefly, then answers 429 RATE_LIMITED rather than overrunning ThoughtSpot', async () => {
-    const tight = await startStack({
-      config: {
-        proxy: { allow: ALLOW },
-        thoughtspot: { maxConcurrency: 1, queueTimeoutMs: 100, timeoutMs: 5000 },
-      },
-    })
-    try {
-      const headers = {
-        Authorization: `Bearer ${await tight.jwt(USER)}`,
-        'Content-Type': 'application/json',
-      }
-      assert.equal(
-        (await tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'))
-          .status,
-        200,
-      )
-      tight.simulator.state.clearCalls()
-      tight.simulator.state.setFault({
-        mode: 'slow',
-        delayMs: 1500,
-        paths: /metadata\/search/,
-        times: 1,
-      })
-      const [slow, refused] = await Promise.all([
-        tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'),
-        new Promise((resolve) => setTimeout(resolve, 200)).then(() =>
-          tight.request.post('/ts/api/rest/2.0/metadata/search').set(headers).send('{}'),
-        ),
-      ])
-      assert.equal(slow.status, 200)
+    }))
+
+  it('queues briefly, then answers 429 RATE_LIMITED rather than overrunning ThoughtSpot', () =>
+    withOneSlot(100, 1500, async (tight, send) => {
+      const slow = send('/ts/api/rest/2.0/metadata/search')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      const refused = await send('/ts/api/rest/2.0/metadata/search')
+      assert.equal((await slow).status, 200)
       assert.equal(refused.status, 429)
       assert.equal(refused.body.error.code, 'RATE_LIMITED')
       assert.ok(Number(refused.headers['retry-after']) >= 1)
-      assert.equal(
-        tight.simulator.state.callsTo('/metadata/search').length,
-        1,
-        'the refused call never reached ThoughtSpot',
-      )
-    } finally {
-      await tight.close()
-    }
-  })
+      const reached = tight.simulator.state.callsTo('/metadata/search').length
+      assert.equal(reached, 1, 'the refused call never reached ThoughtSpot')
+    }))
 })
