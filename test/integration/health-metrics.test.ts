@@ -60,3 +60,21 @@ it('/metrics exposes the SPEC counters with no usernames or raw paths as labels'
   assert.equal(metrics.text.includes('metrics-user'), false)
   assert.equal(metrics.text.includes('path-xyz'), false)
 })
+
+it('fails closed with 503 STORE_UNAVAILABLE when the session store errors, never a 500', async () => {
+  const cookie = await stack.login({ sub: 'store-user@acme.com' })
+  const store = stack.services.sessions.store
+  const original = store.get.bind(store)
+  store.get = (_sid, callback) => callback(new Error('store down'))
+  try {
+    const response = await stack.request
+      .get('/ts/session')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', cookie)
+    assert.equal(response.status, 503)
+    assert.equal(response.body.error.code, 'STORE_UNAVAILABLE')
+    assert.equal(response.text.includes('store down'), false)
+  } finally {
+    store.get = original
+  }
+})
