@@ -4,6 +4,7 @@
  * the `JSESSIONID`/`clientId` cookies server-side. The browser never sees them. A session that
  * dies (upstream 401) is dropped and logged in again once.
  */
+import { createHash } from 'node:crypto'
 import { BffError } from '../errors.js'
 import type { Access } from '../mapping/evaluate.js'
 import type { Logger } from '../observability/logger.js'
@@ -12,7 +13,6 @@ import type { UpstreamFetch } from '../thoughtspot/upstream.js'
 import type { TokenCache } from '../tokens/cache.js'
 import { SingleFlight } from '../tokens/single-flight.js'
 import type { TokenService } from '../tokens/token-service.js'
-import { createHash } from 'node:crypto'
 
 export interface SessionRequest {
   user: AppUser
