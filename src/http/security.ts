@@ -23,7 +23,24 @@ export const securityHeaders = (options: { plainHttp: boolean }): ReturnType<typ
     referrerPolicy: { policy: 'no-referrer' },
   })
 
-const ALLOWED_HEADERS = 'Authorization, Content-Type, Accept, X-CSRF, X-Request-Id, Cache-Control'
+/**
+ * Request headers a preflight admits: the BFF's own (`X-CSRF`, `X-Request-Id`), what callers send
+ * with them, and what ThoughtSpot's own clients add on every call — `@thoughtspot/rest-api-sdk`
+ * sends `X-ThoughtSpot-Client`, v1 callers `X-Requested-By`. Leaving one out fails every
+ * cross-origin call of that client with an opaque "Failed to fetch".
+ */
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Accept',
+  'Accept-Language',
+  'Cache-Control',
+  'Pragma',
+  'X-CSRF',
+  'X-Request-Id',
+  'X-ThoughtSpot-Client',
+  'X-Requested-By',
+].join(', ')
 const ALLOWED_METHODS = 'GET, HEAD, POST, PUT, PATCH, DELETE'
 
 /** CORS for `origins` only; a preflight from anywhere else gets no CORS headers (the browser blocks). */

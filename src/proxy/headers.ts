@@ -45,7 +45,18 @@ export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'range',
   'user-agent',
   'x-request-id',
+  'x-thoughtspot-client',
 ])
+
+/**
+ * `@thoughtspot/rest-api-sdk` names itself in `X-ThoughtSpot-Client` on every call. It identifies
+ * the client library, carries no identity, and ThoughtSpot may use it for compatibility, so it
+ * is the one `x-thoughtspot-*` header that passes, when its value is short and plain. Every other
+ * `x-thoughtspot-*` header stays refused: `X-ThoughtSpot-Orgs`, for one, picks the org of a call,
+ * which only the mapping may decide.
+ */
+const CLIENT_NAME_HEADER = 'x-thoughtspot-client'
+const CLIENT_NAME = /^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/
 
 /**
  * Request headers that must never pass, whatever {@link FORWARDED_REQUEST_HEADERS} says: the
@@ -140,8 +151,9 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  * itself. On top of that, and never overridden, every header SPEC names is dropped: `Cookie`,
  * `Authorization`, `Proxy-*`, hop-by-hop headers and every header named in `Connection`,
  * `X-Forwarded-*`, `Forwarded`, `X-Real-IP`, `Host`, `Content-Length` (the forwarder sets it),
- * `Origin`, `Referer`, `X-CSRF`, `X-Requested-By`, `Expect`, `X-ThoughtSpot-*`, `X-Callosum-*`
- * and any name that looks like a credential. A header whose value holds CR, LF, NUL or another
+ * `Origin`, `Referer`, `X-CSRF`, `X-Requested-By`, `Expect`, `X-ThoughtSpot-*` (but
+ * `X-ThoughtSpot-Client`, the REST SDK's name), `X-Callosum-*` and any name that looks like a
+ * credential. A header whose value holds CR, LF, NUL or another
  * control character is dropped whole, as is an `x-request-id` outside SPEC's shape.
  *
  * @example
@@ -150,6 +162,7 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders): OutgoingHeaders {
   return filterHeaders(incoming, (name, value) => {
+    if (name === CLIENT_NAME_HEADER) return typeof value === 'string' && CLIENT_NAME.test(value)
     if (!FORWARDED_REQUEST_HEADERS.has(name) || isNeverForwarded(name)) return false
     return name !== 'x-request-id' || (typeof value === 'string' && REQUEST_ID.test(value))
   })

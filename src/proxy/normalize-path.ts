@@ -125,6 +125,13 @@ function characterProblem(char: string): string | undefined {
 }
 
 function checkSegments(decoded: string): void {
+  // A client whose base URL ends in a slash (`https://bff/ts/`) joins it with `/api/...` into
+  // `/ts//api/...`: say so, since the generic message leaves the front-end developer guessing.
+  if (/^\/\/(api|callosum)\//.test(decoded)) {
+    throw badPath(
+      'it starts with "//": the client\'s base URL probably ends in a slash; use ".../ts" without one',
+    )
+  }
   // Index 0 is the empty string before the leading '/'.
   for (const segment of decoded.split('/').slice(1)) {
     if (segment === '') throw badPath('it has an empty segment ("//" or a trailing "/")')

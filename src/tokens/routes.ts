@@ -1,8 +1,9 @@
 /**
  * GET /ts/auth/token (SPEC §5): the user's ThoughtSpot token for the Visual Embed SDK. The body
  * is the bare token as text/plain (what `authEndpoint` and `getAuthToken` expect) unless the
- * request's Accept prefers JSON. `?objectId=` asks for an object-scoped token; `?fresh=true` or
- * `Cache-Control: no-cache` forces a mint.
+ * request's Accept prefers JSON. `?objectId=` asks for an object-scoped token; only `?fresh=true`
+ * forces a mint. `Cache-Control`/`Pragma` request headers do not: browsers send `no-cache` on
+ * every request while DevTools' cache is disabled, and every SDK token fetch would then mint.
  */
 import { Router, type NextFunction, type Request, type Response } from 'express'
 import { BffError } from '../errors.js'
@@ -31,7 +32,7 @@ function wantsFresh(req: Request): boolean {
   if (fresh !== undefined && fresh !== 'true' && fresh !== 'false') {
     throw new BffError('BAD_REQUEST', 'fresh must be true or false.')
   }
-  return fresh === 'true' || /(^|,)\s*no-cache\s*(,|$)/i.test(req.headers['cache-control'] ?? '')
+  return fresh === 'true'
 }
 
 export function tokenRoutes(

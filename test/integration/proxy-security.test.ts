@@ -361,12 +361,22 @@ describe('CORS', () => {
         .options(path)
         .set('Origin', APP_ORIGIN)
         .set('Access-Control-Request-Method', requestMethod)
-        .set('Access-Control-Request-Headers', 'x-csrf, content-type, authorization')
+        .set(
+          'Access-Control-Request-Headers',
+          'x-csrf, content-type, authorization, x-thoughtspot-client, x-requested-by',
+        )
       assert.ok(response.status === 204 || response.status === 200, String(response.status))
       assert.equal(response.headers['access-control-allow-origin'], APP_ORIGIN)
       assert.equal(response.headers['access-control-allow-credentials'], 'true')
       const allowedHeaders = headerList(response.headers['access-control-allow-headers'])
-      for (const name of ['x-csrf', 'authorization', 'content-type']) {
+      // ThoughtSpot's own clients: the REST SDK sends X-ThoughtSpot-Client, v1 callers X-Requested-By.
+      for (const name of [
+        'x-csrf',
+        'authorization',
+        'content-type',
+        'x-thoughtspot-client',
+        'x-requested-by',
+      ]) {
         assert.ok(allowedHeaders.includes(name), `${name} in ${allowedHeaders.join(',')}`)
       }
       assert.ok(

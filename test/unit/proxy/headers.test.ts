@@ -109,6 +109,7 @@ describe('upstreamRequestHeaders', () => {
       range: 'bytes=0-99',
       'user-agent': 'Mozilla/5.0',
       'x-request-id': 'req-1.a:b',
+      'x-thoughtspot-client': 'typescript-sdk:2.24.0',
     }
     assert.deepEqual(upstreamRequestHeaders(incoming), incoming)
     assert.deepEqual(new Set(Object.keys(incoming)), FORWARDED_REQUEST_HEADERS)
@@ -117,6 +118,16 @@ describe('upstreamRequestHeaders', () => {
   it('drops everything SPEC names at once, keeping the ordinary headers', () => {
     const out = upstreamRequestHeaders({ ...neverForwarded, accept: '*/*', 'user-agent': 'ua' })
     assert.deepEqual(out, { accept: '*/*', 'user-agent': 'ua' })
+  })
+
+  it("forwards the REST SDK's X-ThoughtSpot-Client only with a short plain value, and no other x-thoughtspot-*", () => {
+    assert.deepEqual(upstreamRequestHeaders({ 'x-thoughtspot-client': 'typescript-sdk' }), {
+      'x-thoughtspot-client': 'typescript-sdk',
+    })
+    for (const value of ['', ' lead', 'trail ', 'x'.repeat(129), 'caf\u00e9']) {
+      assert.deepEqual(upstreamRequestHeaders({ 'x-thoughtspot-client': value }), {}, value)
+    }
+    assert.deepEqual(upstreamRequestHeaders({ 'x-thoughtspot-orgs': '42' }), {})
   })
 
   it('drops headers not on the allowlist', () => {
