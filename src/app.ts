@@ -1,40 +1,66 @@
 /**
- * The request path on one screen (STYLE §6.2, §8). Read top to bottom: where a request is
- * identified, authenticated, mapped, minted and forwarded.
+ * The request path on one screen. Read top to bottom: every step of every route, in the order a
+ * request meets them — where it is identified, limited, authenticated, mapped, minted and
+ * forwarded. docs/ARCHITECTURE.md draws the same path and names each step's file.
  */
-import express, { type Express, type Router } from 'express'
-import { errorHandler, notFound } from './http/error-handler.js'
+import express, { Router, type Express } from 'express'
 import { accessLog } from './http/access-log.js'
+import { readBody } from './http/body.js'
+import { errorHandler, notFound } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { limitPerIp, limitPerUser } from './http/rate-limit.js'
 import { requestId } from './http/request-id.js'
 import { cors, csrf, noStore, securityHeaders } from './http/security.js'
 import { createAuthenticate } from './identity/authenticate.js'
 import { createMapUser, requireFullAccess } from './mapping/map-user.js'
-import { proxyRoutes } from './proxy/routes.js'
+import { checkAllowlist } from './proxy/allowlist.js'
+import { attachCredential } from './proxy/credential.js'
+import { PROXY_MOUNT, resolveTarget } from './proxy/target.js'
 import type { Services } from './services.js'
+import { logout, showSession, startSession } from './session/routes.js'
 import { sessionMiddleware } from './session/store.js'
-import { sessionRoutes } from './session/routes.js'
-import { tokenRoutes } from './tokens/routes.js'
+import { issueToken } from './tokens/routes.js'
 
+/** What only some deployments mount. */
 export interface AppExtras {
   /** Demo page and demo identity provider, mounted only in demo mode. */
   demo?: Router
 }
 
+/** The BFF's express app: every route and step, in request order. */
 export function createApp(services: Services, extras: AppExtras = {}): Express {
-  const { config, log, metrics, mapping, sessions, verify, tokens, tsSessions, limits, now } =
-    services
+  const { config, log, metrics, audit, stores, mapping, tokens, heldSessions, now } = services
   const secureCookie = config.mode !== 'demo'
-  const claimNames = config.identity
-
-  const authenticate = createAuthenticate(verify, claimNames, now)
+  const { authenticate, authenticateBearer } = createAuthenticate({
+    verify: services.verify,
+    names: config.identity,
+    now,
+  })
   const checkCsrf = csrf({
     publicOrigin: config.server.publicOrigin,
     corsOrigins: config.server.cors.origins,
   })
   const mapUser = createMapUser(mapping)
-  const perUser = limitPerUser(limits.perUser)
+  const perUser = limitPerUser(stores.limits.perUser)
+  const loadSession = sessionMiddleware(stores.sessions, {
+    ...config.session,
+    secrets: config.secrets.sessionSecrets,
+    secureCookie,
+  })
+  const startSessionStep = startSession({
+    audit,
+    ttlSeconds: config.session.ttlSeconds,
+    secureCookie,
+    now,
+  })
+  const logoutStep = logout({
+    tokens,
+    heldSessions,
+    audit,
+    cookieName: config.session.cookieName,
+    secureCookie,
+  })
+  const issueTokenStep = issueToken(tokens)
 
   const app = express()
   app.disable('x-powered-by')
@@ -44,56 +70,37 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   app.set('trust proxy', trustProxy === true ? 1 : trustProxy)
   app.set('query parser', 'simple')
 
-  app.use(requestId(log, now)) //                        1 request id + scoped logger
-  app.use(accessLog(metrics, now)) //                    access line + metrics on finish
-  app.use(securityHeaders({ plainHttp: config.mode === 'demo' })) // 2 helmet
-  app.use(healthRoutes(sessions)) //                     /healthz, /readyz (no auth, no limits)
-  app.use('/ts', cors(config.server.cors.origins)) //    2 CORS for CORS_ORIGINS only
-  app.use('/ts', limitPerIp(limits.perIp)) //            3 per-IP budget          → 429
-  app.use(
-    '/ts',
-    sessionMiddleware(sessions, {
-      ...config.session,
-      secrets: config.secrets.sessionSecrets,
-      secureCookie,
-    }),
-  ) //                                                    4 session (memory store; Redis later)
+  // Every request
+  app.use(requestId(log, now)) //                     request id, scope, scoped logger
+  app.use(accessLog(metrics, now)) //                 access line + metrics when it finishes
+  app.use(securityHeaders({ plainHttp: !secureCookie })) // helmet
+  app.use(healthRoutes(services.readiness)) //        /healthz, /readyz: no auth, no limits
 
-  app.use('/ts/session', noStore)
-  app.use(
-    sessionRoutes({
-      verify,
-      claimNames,
-      mapping,
-      tokens,
-      tsSessions,
-      cookieName: config.session.cookieName,
-      ttlSeconds: config.session.ttlSeconds,
-      secureCookie,
-      //              6 who?        7 CSRF    10 per-user budget
-      authenticate: [authenticate, checkCsrf, perUser],
-      now,
-    }),
-  )
-  //                                    6 who?       7 CSRF     8 mapped  10 budget  12 token
-  app.use(tokenRoutes(tokens, [noStore, authenticate, checkCsrf, mapUser, perUser]))
+  // Every /ts/* request
+  app.use(PROXY_MOUNT, cors(config.server.cors.origins)) // CORS for CORS_ORIGINS only
+  app.use(PROXY_MOUNT, limitPerIp(stores.limits.perIp)) //  per-IP budget                → 429
+  app.use(PROXY_MOUNT, loadSession) //                      the cookie's session          → 503
 
-  app.use(
-    '/ts',
-    proxyRoutes({
-      allowlist: services.allowlist,
-      tokens,
-      sessions: tsSessions,
-      forward: services.forward,
-      authApi: config.thoughtspot.authApi,
-      bodyLimit: config.server.bodyLimit,
-      //       6 who?        7 CSRF     8 mapped  FULL only          10 budget
-      guards: [authenticate, checkCsrf, mapUser, requireFullAccess, perUser],
-    }),
-  ) //                                                   5,9,11,13 path, allowlist, body, forward
+  // Sessions and the SDK's token, each route with its steps in order: who? (401), per-user
+  // budget (429), CSRF for unsafe methods (403), mapped (403 NOT_MAPPED | DENIED), the handler.
+  app.post('/ts/session', noStore, authenticateBearer, perUser, mapUser, startSessionStep)
+  app.get('/ts/session', noStore, authenticate, perUser, mapUser, showSession)
+  app.delete('/ts/session', noStore, authenticate, perUser, checkCsrf, logoutStep)
+  app.get('/ts/auth/token', noStore, authenticate, perUser, checkCsrf, mapUser, issueTokenStep)
 
-  if (extras.demo) app.use(limitPerIp(limits.perIp), extras.demo)
-  app.use(notFound)
-  app.use(errorHandler(log)) //                          any throw → SPEC §7 JSON
+  // The proxy: /ts/api/rest/2.0/* and /ts/callosum/v1/*
+  const proxy = Router()
+  proxy.use(resolveTarget) //                   path checked, API named    → 400 BAD_PATH | 404
+  proxy.use(authenticate, perUser, checkCsrf) // who, per-user budget, CSRF → 401 | 429 | 403
+  proxy.use(mapUser, requireFullAccess) //      mapped, FULL access only   → 403
+  proxy.use(checkAllowlist(services.allowlist)) // method × path × groups → 403 ROUTE_NOT_ALLOWED
+  proxy.use(readBody(config.server.bodyLimit)) // buffered for the retry  → 413
+  proxy.use(attachCredential(services.credentials)) // token or held session; may mint → 502
+  proxy.use(services.forward) //                to ThoughtSpot; 401 → re-mint, retry once
+  app.use(PROXY_MOUNT, proxy)
+
+  if (extras.demo) app.use(limitPerIp(stores.limits.perIp), extras.demo)
+  app.use(notFound) //                                           → 404 NOT_FOUND
+  app.use(errorHandler(log)) //                                  any throw → the JSON error body
   return app
 }

@@ -1,71 +1,130 @@
 /**
- * The one error catalogue (SPEC §7). Every failure a client can see is a `BffError` with a code
- * from `ErrorCode`; the status comes from `STATUS_BY_CODE`, never from the throw site.
+ * The one error catalogue. Every failure a client can see is a `BffError` of a case below: the
+ * case fixes the public code, the HTTP status and whether its message may be shown. Throw sites
+ * pick a case and write a message; they never choose a status. Start-up problems are the other
+ * kind of failure: a `StartupError` listing every problem found at once.
  */
 
-export const STATUS_BY_CODE = {
-  UNAUTHENTICATED: 401,
-  INVALID_TOKEN: 401,
-  NOT_MAPPED: 403,
-  DENIED: 403,
-  CSRF: 403,
-  ROUTE_NOT_ALLOWED: 403,
-  BAD_PATH: 400,
-  BAD_REQUEST: 400,
-  NOT_FOUND: 404,
-  PAYLOAD_TOO_LARGE: 413,
-  RATE_LIMITED: 429,
-  UPSTREAM_AUTH_FAILED: 502,
-  UPSTREAM_UNAVAILABLE: 502,
-  UPSTREAM_TIMEOUT: 504,
-  STORE_UNAVAILABLE: 503,
-  INTERNAL: 500,
-} as const satisfies Record<string, number>
+interface ErrorCase {
+  /** The code in the JSON body; several cases may share one (see UPSTREAM_MAINTENANCE). */
+  code: string
+  status: number
+  /** Whether the client sees the message; unexposed cases show a fixed sentence instead. */
+  expose: boolean
+}
 
-export type ErrorCode = keyof typeof STATUS_BY_CODE
+/**
+ * Every error case. `expose` is false only where the message could describe the BFF's own
+ * internals; upstream and store failures say what failed, which the client needs to act on.
+ */
+export const ERROR_CASES = {
+  UNAUTHENTICATED: { code: 'UNAUTHENTICATED', status: 401, expose: true },
+  INVALID_TOKEN: { code: 'INVALID_TOKEN', status: 401, expose: true },
+  NOT_MAPPED: { code: 'NOT_MAPPED', status: 403, expose: true },
+  DENIED: { code: 'DENIED', status: 403, expose: true },
+  CSRF: { code: 'CSRF', status: 403, expose: true },
+  ROUTE_NOT_ALLOWED: { code: 'ROUTE_NOT_ALLOWED', status: 403, expose: true },
+  BAD_PATH: { code: 'BAD_PATH', status: 400, expose: true },
+  BAD_REQUEST: { code: 'BAD_REQUEST', status: 400, expose: true },
+  NOT_FOUND: { code: 'NOT_FOUND', status: 404, expose: true },
+  PAYLOAD_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', status: 413, expose: true },
+  RATE_LIMITED: { code: 'RATE_LIMITED', status: 429, expose: true },
+  UPSTREAM_AUTH_FAILED: { code: 'UPSTREAM_AUTH_FAILED', status: 502, expose: true },
+  UPSTREAM_UNAVAILABLE: { code: 'UPSTREAM_UNAVAILABLE', status: 502, expose: true },
+  /** ThoughtSpot answered an HTML page (maintenance) where an API answer belongs. */
+  UPSTREAM_MAINTENANCE: { code: 'UPSTREAM_UNAVAILABLE', status: 503, expose: true },
+  UPSTREAM_TIMEOUT: { code: 'UPSTREAM_TIMEOUT', status: 504, expose: true },
+  /**
+   * ThoughtSpot's own error answer to a proxied call that could not be passed on safely (too
+   * large to check for credentials, or in an encoding the BFF cannot read). The forwarder sends
+   * this body with ThoughtSpot's status, which is the user's call's result; 502 is only its
+   * nominal status.
+   */
+  UPSTREAM_ERROR: { code: 'UPSTREAM_ERROR', status: 502, expose: true },
+  STORE_UNAVAILABLE: { code: 'STORE_UNAVAILABLE', status: 503, expose: true },
+  /** /readyz: a dependency the BFF needs before it can serve does not answer yet. */
+  NOT_READY: { code: 'NOT_READY', status: 503, expose: true },
+  INTERNAL: { code: 'INTERNAL', status: 500, expose: false },
+} as const satisfies Record<string, ErrorCase>
 
-export const ERROR_CODES = Object.keys(STATUS_BY_CODE) as ErrorCode[]
+/** The case a throw site picks. */
+export type ErrorCaseName = keyof typeof ERROR_CASES
 
+/** A code a client can see in an error body. */
+export type ErrorCode = (typeof ERROR_CASES)[ErrorCaseName]['code']
+
+/** Every public code with its status (UPSTREAM_UNAVAILABLE: 502 or 503), for docs and tests. */
+export const STATUSES_BY_CODE: ReadonlyMap<ErrorCode, readonly number[]> = (() => {
+  const statuses = new Map<ErrorCode, number[]>()
+  for (const { code, status } of Object.values(ERROR_CASES)) {
+    statuses.set(code, [...(statuses.get(code) ?? []), status])
+  }
+  return statuses
+})()
+
+/** Every public code, in catalogue order. */
+export const ERROR_CODES: readonly ErrorCode[] = [...STATUSES_BY_CODE.keys()]
+
+const HIDDEN_MESSAGE = 'Internal error; quote the request id when reporting it.'
+
+/** Options of a `BffError`. */
 export interface BffErrorOptions {
   cause?: unknown
-  /** Overrides the catalogue status where SPEC allows two (UPSTREAM_UNAVAILABLE: 502 or 503). */
-  status?: number
   /** Seconds, sent as `Retry-After` (RATE_LIMITED). */
   retryAfter?: number
   /** Extra response headers, e.g. `WWW-Authenticate`. Never put a credential here. */
   headers?: Readonly<Record<string, string>>
 }
 
-/** A failure with a stable code. Only errors below 500 show their message to the client. */
+/**
+ * A failure with a stable code.
+ *
+ * @example
+ * throw new BffError('ROUTE_NOT_ALLOWED', 'This call is not allowed through the proxy.')
+ */
 export class BffError extends Error {
+  readonly case: ErrorCaseName
   readonly code: ErrorCode
   readonly status: number
+  readonly expose: boolean
   readonly retryAfter: number | undefined
   readonly headers: Readonly<Record<string, string>>
 
-  constructor(code: ErrorCode, message: string, options: BffErrorOptions = {}) {
+  constructor(errorCase: ErrorCaseName, message: string, options: BffErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    const entry: ErrorCase = ERROR_CASES[errorCase]
     this.name = 'BffError'
-    this.code = code
-    this.status = options.status ?? STATUS_BY_CODE[code]
+    this.case = errorCase
+    this.code = entry.code as ErrorCode
+    this.status = entry.status
+    this.expose = entry.expose
     this.retryAfter = options.retryAfter
     this.headers = options.headers ?? {}
   }
 }
 
-export function isBffError(value: unknown): value is BffError {
-  return value instanceof BffError
-}
-
+/** The JSON body of every error response. */
 export interface ErrorBody {
   error: { code: ErrorCode; message: string; requestId: string }
 }
 
-/** The SPEC §7 body. Messages of 5xx errors are replaced: their detail goes to the log only. */
+/** The error body for `err`; an unexposed case shows a fixed sentence, its detail goes to the log. */
 export function toErrorBody(err: BffError, requestId: string): ErrorBody {
-  const message =
-    err.status < 500 || err.code.startsWith('UPSTREAM_') || err.code === 'STORE_UNAVAILABLE'
-      ? err.message
-      : 'Internal error; quote the request id when reporting it.'
-  return { error: { code: err.code, message, requestId } }
+  return {
+    error: { code: err.code, message: err.expose ? err.message : HIDDEN_MESSAGE, requestId },
+  }
+}
+
+/**
+ * The BFF cannot start: every problem found, one line each, naming the file and line or the
+ * environment variable. `main` prints them and exits 1; nothing falls back silently.
+ */
+export class StartupError extends Error {
+  readonly problems: readonly string[]
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'))
+    this.name = 'StartupError'
+    this.problems = problems
+  }
 }

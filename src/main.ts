@@ -5,7 +5,8 @@
 import type { Server } from 'node:http'
 import type { Express } from 'express'
 import { createApp } from './app.js'
-import { ConfigError, loadConfig, type Config } from './config/load.js'
+import { loadConfig, type Config } from './config/load.js'
+import { StartupError } from './errors.js'
 import { startDemo, type Demo } from './demo/setup.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics, createMetricsApp } from './observability/metrics.js'
@@ -29,7 +30,7 @@ async function main(): Promise<void> {
   try {
     config = loadConfig()
   } catch (err) {
-    if (err instanceof ConfigError) fail(err.problems)
+    if (err instanceof StartupError) fail(err.problems)
     throw err
   }
   const log = createLogger({ level: config.logging.level })
@@ -50,7 +51,7 @@ async function main(): Promise<void> {
     })
   } catch (err) {
     await demo?.close()
-    if (err instanceof ConfigError) fail(err.problems)
+    if (err instanceof StartupError) fail(err.problems)
     throw err
   }
   const app = createApp(services, demo ? { demo: demo.router } : {})

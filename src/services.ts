@@ -1,58 +1,63 @@
 /**
- * Builds the long-lived parts from a loaded config: logger, metrics, mapping, key source, session
- * store, token cache, rate limits, ThoughtSpot clients. main.ts and the test stack both call this,
- * so tests run the same wiring as production.
+ * Builds the long-lived parts from a loaded config: logger-side parts (metrics, audit), the
+ * shared state (memory or Redis, chosen in `state/stores.ts`), the mapping, the key source, the
+ * ThoughtSpot clients and the proxy's parts. main.ts and the test stack both call this, so tests
+ * run the same wiring as production.
  */
 import type { Config } from './config/load.js'
-import { ConfigError } from './config/load.js'
+import { mappingFitsConfig } from './config/checks.js'
+import { StartupError } from './errors.js'
+import { type ReadinessCheck } from './http/health.js'
 import {
   hs256Source,
-  KeySourceError,
   publicKeyFileSource,
   remoteJwksSource,
   type KeySource,
 } from './identity/keys.js'
 import { createJwtVerifier, type VerifyJwt } from './identity/verify-jwt.js'
-import { createMappingHolder, MappingLoadError, type MappingHolder } from './mapping/holder.js'
-import type { LoadedMapping } from './mapping/schema.js'
+import { createMappingHolder, type MappingHolder } from './mapping/holder.js'
+import { createAudit, type Audit } from './observability/audit.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
-import { memoryRateLimit, type RateLimit } from './http/rate-limit.js'
-import { memorySessionBackend, type SessionBackend } from './session/store.js'
-import { MemoryTokenCache, type TokenCache } from './tokens/cache.js'
+import { compileAllowlist, type Allowlist } from './proxy/allowlist.js'
+import { createProxyCredentials, type ProxyCredentials } from './proxy/credential.js'
+import { createForwarder } from './proxy/forward.js'
+import { createStores, type Stores } from './state/stores.js'
 import { createTokenService, type TokenService } from './tokens/token-service.js'
-import { createTsAuthClient } from './tokens/ts-auth-client.js'
-import { createUpstreamFetch, type UpstreamFetch } from './thoughtspot/upstream.js'
-import { createUpstreamBudget } from './thoughtspot/budget.js'
-import { AllowlistError, compileAllowlist, type Allowlist } from './proxy/allowlist.js'
-import { createForwarder, type Forward } from './proxy/forward.js'
-import { createTsSessions, type TsSessions } from './proxy/ts-sessions.js'
+import { createTsAuthClient } from './upstream/auth-client.js'
+import { createUpstreamBudget } from './upstream/budget.js'
+import { createUpstreamFetch } from './upstream/fetch.js'
+import { createHeldSessions, type HeldSessions } from './upstream/held-sessions.js'
 
+/** Everything `createApp` wires into the request path. */
 export interface Services {
   config: Config
   log: Logger
   metrics: Metrics
+  audit: Audit
+  stores: Stores
   mapping: MappingHolder
-  sessions: SessionBackend
   verify: VerifyJwt
-  upstream: UpstreamFetch
   tokens: TokenService
-  tsSessions: TsSessions
+  heldSessions: HeldSessions
   allowlist: Allowlist
-  forward: Forward
-  limits: { perIp: RateLimit; perUser: RateLimit }
+  credentials: ProxyCredentials
+  forward: ReturnType<typeof createForwarder>
+  /** What /readyz checks. */
+  readiness: readonly ReadinessCheck[]
   now: () => number
   close(): Promise<void>
 }
 
+/** What `createServices` may be given instead of building it from the config. */
 export interface ServiceOptions {
   log: Logger
   now?: () => number
   /** Replaces the config's key source (tests, demo IdP). */
   keySource?: KeySource
   metrics?: Metrics
-  sessions?: SessionBackend
-  tokenCache?: TokenCache
+  /** Replaces the shared state the config names (tests give any implementation). */
+  stores?: Stores
 }
 
 function keySourceOf(config: Config): KeySource {
@@ -60,89 +65,84 @@ function keySourceOf(config: Config): KeySource {
   if (identity.jwksUrl) return remoteJwksSource(identity.jwksUrl)
   if (identity.publicKeyFile) return publicKeyFileSource(identity.publicKeyFile)
   if (secrets.identityHs256Secret) return hs256Source(secrets.identityHs256Secret)
-  throw new ConfigError([
+  throw new StartupError([
     'identity: no key source (IDENTITY_JWKS_URL, IDENTITY_PUBLIC_KEY_FILE or IDENTITY_HS256_SECRET)',
   ])
 }
 
-/** Cross-file rules that neither file can check alone. */
-function mappingFitsConfig(config: Config) {
-  return (loaded: LoadedMapping): string[] =>
-    config.thoughtspot.authApi === 'v1' && loaded.mapping.attributes.length > 0
-      ? [
-          `${loaded.file}: attributes need TS_AUTH_API=v2 (auth/token/custom); v1 cannot mint row filters`,
-        ]
-      : []
+/**
+ * How long one mint (or v1 login) may hold its key's lease: longer than it can take — a wait for
+ * upstream budget and an upstream call, twice (an object token for a row-filtered user mints its
+ * full token first) — plus a second of slack.
+ */
+function mintLeaseMs(thoughtspot: Config['thoughtspot']): number {
+  return 2 * (thoughtspot.queueTimeoutMs + thoughtspot.timeoutMs) + 1000
 }
 
-/** Throws ConfigError listing every problem, so main can print them and exit 1. */
+/** Builds the services; throws StartupError when the config cannot work. */
 export function createServices(config: Config, options: ServiceOptions): Services {
   const { log } = options
   const now = options.now ?? Date.now
-  const host = config.thoughtspot.host
-  if (host === null) throw new ConfigError(['thoughtspot.host: not set'])
-  if (config.redis.url !== null) {
-    // Fail closed rather than silently keep sessions and tokens per replica.
-    throw new ConfigError([
-      'REDIS_URL: shared state in Redis is not available in this version yet; run one replica without it',
-    ])
-  }
-
-  let mapping: MappingHolder
-  let keySource: KeySource
-  let allowlist: Allowlist
-  try {
-    allowlist = compileAllowlist(config.proxy.allow)
-    mapping = createMappingHolder(config.mappingFile, log, mappingFitsConfig(config))
-    keySource = options.keySource ?? keySourceOf(config)
-  } catch (err) {
-    if (err instanceof AllowlistError)
-      throw new ConfigError(err.problems.map((p) => `${config.configFile}: ${p}`))
-    if (err instanceof MappingLoadError) throw new ConfigError(err.problems)
-    if (err instanceof KeySourceError) throw new ConfigError([err.message])
-    throw err
-  }
-
-  const metrics = options.metrics ?? createMetrics()
-  const sessions = options.sessions ?? memorySessionBackend(now)
   const { thoughtspot } = config
+  const host = thoughtspot.host
+  if (host === null) throw new StartupError(['thoughtspot.host: not set'])
+
+  const allowlist = compileAllowlist(config.proxy.allow)
+  const mapping = createMappingHolder(
+    config.mappingFile,
+    log,
+    mappingFitsConfig(thoughtspot.authApi),
+  )
+  const keySource = options.keySource ?? keySourceOf(config)
+  const metrics = options.metrics ?? createMetrics()
+  const audit = createAudit(log)
+  const stores = options.stores ?? createStores(config, { log, now })
+
   // One budget for every upstream call: mints, logins and proxied calls alike.
   const budget = createUpstreamBudget({
     maxConcurrency: thoughtspot.maxConcurrency,
-    maxRequestsPerSecond: thoughtspot.maxRequestsPerSecond,
     queueTimeoutMs: thoughtspot.queueTimeoutMs,
+    rate: stores.upstreamRate,
   })
   const upstream = createUpstreamFetch({ timeoutMs: thoughtspot.timeoutMs, log, metrics, budget })
   const client = createTsAuthClient({
     host,
-    secretKey: config.secrets.tsSecretKey,
-    authApi: config.thoughtspot.authApi,
+    secretKeyFor: () => config.secrets.tsSecretKey,
+    authApi: thoughtspot.authApi,
     fetch: upstream,
     now,
   })
-  const { rateLimits } = config
+  const leaseMs = mintLeaseMs(thoughtspot)
   const tokens = createTokenService({
     client,
-    cache: options.tokenCache ?? new MemoryTokenCache(now),
+    cache: stores.tokens,
+    locks: stores.locks,
+    leaseMs,
     metrics,
-    mintLimit: memoryRateLimit(
-      'mint',
-      rateLimits.mintsPerUserPerMinute,
-      'token mints for this user',
-    ),
-    authApi: config.thoughtspot.authApi,
+    audit,
+    mintLimit: stores.limits.mints,
+    authApi: thoughtspot.authApi,
     validitySeconds: config.tokens.validitySeconds,
     minRemainingSeconds: config.tokens.minRemainingSeconds,
     now,
   })
-  const tsSessions = createTsSessions({
+  const heldSessions = createHeldSessions({
     host,
     tokens,
     fetch: upstream,
-    cache: new MemoryTokenCache(now),
+    cache: stores.heldSessions,
+    locks: stores.locks,
+    leaseMs,
     now,
   })
-  const forward = createForwarder({ host, timeoutMs: thoughtspot.timeoutMs, budget, metrics })
+  const credentials = createProxyCredentials({ tokens, heldSessions, authApi: thoughtspot.authApi })
+  const forward = createForwarder({
+    host,
+    timeoutMs: thoughtspot.timeoutMs,
+    budget,
+    metrics,
+    credentials,
+  })
   const verify = createJwtVerifier(
     keySource,
     {
@@ -157,22 +157,25 @@ export function createServices(config: Config, options: ServiceOptions): Service
     config,
     log,
     metrics,
+    audit,
+    stores,
     mapping,
-    sessions,
     verify,
-    upstream,
     tokens,
-    tsSessions,
+    heldSessions,
     allowlist,
+    credentials,
     forward,
-    limits: {
-      perIp: memoryRateLimit('ip', rateLimits.perIpPerMinute, 'requests from this address'),
-      perUser: memoryRateLimit('user', rateLimits.perUserPerMinute, 'requests for this user'),
-    },
+    readiness: [
+      {
+        name: stores.kind === 'redis' ? 'shared state store (Redis)' : 'session store',
+        check: () => stores.ping(),
+      },
+    ],
     now,
     async close() {
       mapping.stop()
-      await sessions.close()
+      await stores.close()
     },
   }
 }

@@ -1,35 +1,21 @@
 /**
- * Who is calling (SPEC §3): `Authorization: Bearer <app JWT>` first, else the session cookie.
- * An Authorization header that is present but not a valid bearer JWT is refused outright, even
- * when a valid session cookie comes with it: no fall-back.
+ * Who is calling: `Authorization: Bearer <app JWT>` first, else the session cookie. An
+ * Authorization header that is present but not a valid bearer JWT is refused outright, even when
+ * a valid session cookie comes with it: no fall-back.
  */
 import type { NextFunction, Request, Response } from 'express'
 import type { JWTPayload } from 'jose'
 import { BffError } from '../errors.js'
 import { scopeOf, type AppUser } from '../scope.js'
+import { userFromSession } from '../session/user.js'
 import { profileClaim, usernameFrom } from './username.js'
 import type { VerifyJwt } from './verify-jwt.js'
 
+/** Which claims name the user, their email and display name. */
 export interface ClaimNames {
   usernameClaim: string
   emailClaim: string
   displayNameClaim: string
-}
-
-/** What a login stores in the session: enough to rebuild the AppUser without the JWT. */
-export interface SessionUser {
-  username: string
-  email: string | null
-  displayName: string | null
-  claims: Record<string, unknown>
-  /** Epoch ms when the session ends (absolute, not sliding). */
-  expiresAt: number
-}
-
-declare module 'express-session' {
-  interface SessionData {
-    user: SessionUser
-  }
 }
 
 /** `Bearer <token>`, case-insensitive scheme, exactly one space-free credential. */
@@ -60,16 +46,27 @@ export async function userFromBearer(
   }
 }
 
-export function createAuthenticate(
-  verify: VerifyJwt,
-  names: ClaimNames,
-  now: () => number = Date.now,
-) {
-  return async function authenticate(
-    req: Request,
-    res: Response,
-    next: NextFunction,
-  ): Promise<void> {
+function unauthenticated(message: string): BffError {
+  return new BffError('UNAUTHENTICATED', message, { headers: { 'WWW-Authenticate': 'Bearer' } })
+}
+
+/** Options of {@link createAuthenticate}. */
+export interface AuthenticateOptions {
+  verify: VerifyJwt
+  names: ClaimNames
+  now?: () => number
+}
+
+/**
+ * The two authentication steps: `authenticate` (bearer JWT, else the session cookie) for every
+ * route, and `authenticateBearer` (bearer JWT only) for login. Both set `scope.user` or refuse
+ * with 401.
+ */
+export function createAuthenticate(options: Readonly<AuthenticateOptions>) {
+  const { verify, names } = options
+  const now = options.now ?? Date.now
+
+  async function authenticate(req: Request, res: Response, next: NextFunction): Promise<void> {
     const scope = scopeOf(res)
     const header = req.headers.authorization
     if (header !== undefined) {
@@ -79,23 +76,23 @@ export function createAuthenticate(
     }
     const stored = req.session.user
     if (stored && stored.expiresAt > now()) {
-      scope.user = {
-        username: stored.username,
-        email: stored.email,
-        displayName: stored.displayName,
-        claims: stored.claims,
-        via: 'session',
-        expiresAt: stored.expiresAt,
-      }
+      scope.user = userFromSession(stored)
       next()
       return
     }
-    throw new BffError(
-      'UNAUTHENTICATED',
-      'Sign in first: send a bearer app JWT or the session cookie.',
-      {
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      },
-    )
+    throw unauthenticated('Sign in first: send a bearer app JWT or the session cookie.')
   }
+
+  async function authenticateBearer(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): Promise<void> {
+    const header = req.headers.authorization
+    if (header === undefined) throw unauthenticated('Log in with Authorization: Bearer <app JWT>.')
+    scopeOf(res).user = await userFromBearer(header, verify, names)
+    next()
+  }
+
+  return { authenticate, authenticateBearer }
 }

@@ -3,21 +3,17 @@
  * refused and the old mapping stays (logged at error), so a typo never locks everyone out.
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import { StartupError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { loadMappingFile, type LoadedMapping } from './schema.js'
 
 /** Cross-checks with the rest of the config, e.g. attributes need TS_AUTH_API=v2. */
 export type MappingCheck = (loaded: LoadedMapping) => string[]
 
-export class MappingLoadError extends Error {
-  readonly problems: readonly string[]
-  constructor(problems: readonly string[]) {
-    super(problems.join('\n'))
-    this.name = 'MappingLoadError'
-    this.problems = problems
-  }
-}
+/** How often the mapping file is checked for a change (one stat per interval). */
+export const MAPPING_POLL_MS = 1000
 
+/** The mapping in force, and its reloading. */
 export interface MappingHolder {
   current(): LoadedMapping
   /** Re-reads the file; returns whether the new mapping was taken. */
@@ -33,21 +29,21 @@ function load(file: string, check: MappingCheck): LoadedMapping {
     source = readFileSync(file, 'utf8')
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new MappingLoadError([`${file}: cannot read the mapping file (${code})`])
+    throw new StartupError([`${file}: cannot read the mapping file (${code})`])
   }
   const result = loadMappingFile(file, source)
-  if ('problems' in result) throw new MappingLoadError(result.problems)
+  if ('problems' in result) throw new StartupError(result.problems)
   const problems = check(result.loaded)
-  if (problems.length > 0) throw new MappingLoadError(problems)
+  if (problems.length > 0) throw new StartupError(problems)
   return result.loaded
 }
 
-/** Loads the mapping (throws MappingLoadError listing every problem) and returns its holder. */
+/** Loads the mapping (throws StartupError listing every problem) and returns its holder. */
 export function createMappingHolder(
   file: string,
   log: Logger,
   check: MappingCheck = () => [],
-  pollIntervalMs = 1000,
+  pollIntervalMs = MAPPING_POLL_MS,
 ): MappingHolder {
   let current = load(file, check)
   let watching = false
@@ -61,7 +57,7 @@ export function createMappingHolder(
       )
       return true
     } catch (err) {
-      const problems = err instanceof MappingLoadError ? err.problems : [String(err)]
+      const problems = err instanceof StartupError ? err.problems : [String(err)]
       log.error(
         { event: 'mapping.rejected', file, problems },
         'new mapping refused; the previous one stays in force',

@@ -1,10 +1,12 @@
 /**
- * The proxy's allowlist (SPEC §5): config rules of method, path pattern and optional groups,
- * checked and compiled once at start, then asked once per proxied request. A fixed set of
- * token-minting routes is refused whatever the rules say.
+ * The proxy's allowlist: config rules of method, path pattern and optional groups, checked and
+ * compiled once at start, then asked once per proxied request. A fixed set of token-minting
+ * routes is refused whatever the rules say.
  */
+import type { NextFunction, Request, Response } from 'express'
 import { HTTP_METHODS, type AllowRule } from '../config/schema.js'
-import { BffError } from '../errors.js'
+import { BffError, StartupError } from '../errors.js'
+import { accessOf, targetOf } from '../scope.js'
 import { normalizeProxyPath } from './normalize-path.js'
 
 /**
@@ -58,17 +60,6 @@ export interface Allowlist {
   check(method: string, path: string, groups: readonly string[]): AllowDecision
 }
 
-/** The allowlist in the config is unusable; `problems` has one line per bad rule. */
-export class AllowlistError extends Error {
-  readonly problems: readonly string[]
-
-  constructor(problems: readonly string[]) {
-    super(`The proxy allowlist is invalid:\n${problems.join('\n')}`)
-    this.name = 'AllowlistError'
-    this.problems = problems
-  }
-}
-
 type Segment = { kind: 'literal'; text: string } | { kind: 'one' } | { kind: 'tail' }
 
 interface CompiledRule {
@@ -83,7 +74,8 @@ const ALLOWED: AllowDecision = Object.freeze({ allowed: true })
 const NOT_ALLOWED_MESSAGE = 'This call is not allowed through the ThoughtSpot proxy.'
 
 /**
- * Checks every rule and compiles them, or throws an {@link AllowlistError} listing every bad rule.
+ * Every problem of the allowlist's rules, one line each (`proxy.allow[i]: …`); empty when all
+ * can be compiled. The config loader reports them with its other problems.
  *
  * Pattern syntax: literal segments compare case-sensitively with the normalised path; `*` is
  * exactly one segment; `**`, only as the last segment, is one or more segments. A rule is refused
@@ -96,24 +88,31 @@ const NOT_ALLOWED_MESSAGE = 'This call is not allowed through the ThoughtSpot pr
  * const allowlist = compileAllowlist(config.proxy.allow)
  * allowlist.check('POST', '/api/rest/2.0/searchdata', ['analysts']) // { allowed: true }
  */
-export function compileAllowlist(rules: readonly AllowRule[]): Allowlist {
-  const problems: string[] = []
-  const compiled: CompiledRule[] = []
-  rules.forEach((rule, index) => {
-    const ruleProblems = [
-      ...methodProblems(rule.method),
-      ...pathProblems(rule.path),
-      ...groupsProblems(rule.groups),
-    ]
-    if (ruleProblems.length > 0) problems.push(`proxy.allow[${index}]: ${ruleProblems.join('; ')}`)
-    else compiled.push(compileRule(rule))
+export function allowlistProblems(rules: readonly AllowRule[]): string[] {
+  return rules.flatMap((rule, index) => {
+    const problems = pathProblems(rule.path)
+    return problems.length > 0 ? [`proxy.allow[${index}]: ${problems.join('; ')}`] : []
   })
-  if (problems.length > 0) throw new AllowlistError(problems)
+}
+
+/** Compiles rules that {@link allowlistProblems} accepts; throws StartupError otherwise. */
+export function compileAllowlist(rules: readonly AllowRule[]): Allowlist {
+  const problems = allowlistProblems(rules)
+  if (problems.length > 0) throw new StartupError(problems)
+  const compiled = rules.map(compileRule)
   return Object.freeze({
     size: compiled.length,
     check: (method: string, path: string, groups: readonly string[]) =>
       checkRequest(compiled, method, path, groups),
   })
+}
+
+/** Middleware: the proxied call's method and target path must be allowed for the user's groups. */
+export function checkAllowlist(allowlist: Allowlist) {
+  return function checkAllowlistStep(req: Request, res: Response, next: NextFunction): void {
+    assertAllowed(allowlist, req.method, targetOf(res).path, accessOf(res).groups)
+    next()
+  }
 }
 
 /**
@@ -133,13 +132,7 @@ export function assertAllowed(
   })
 }
 
-function methodProblems(method: unknown): string[] {
-  if (method === '*' || (typeof method === 'string' && ALL_METHODS.includes(method))) return []
-  return [`method ${JSON.stringify(method)} must be one of ${[...ALL_METHODS, '*'].join(', ')}`]
-}
-
-function pathProblems(path: unknown): string[] {
-  if (typeof path !== 'string') return ['path must be a string']
+function pathProblems(path: string): string[] {
   const where = `path ${JSON.stringify(path)}`
   if (!API_PREFIXES.some((prefix) => path.startsWith(prefix))) {
     return [`${where} must start with ${API_PREFIXES.join(' or ')}`]
@@ -162,17 +155,6 @@ function pathProblems(path: unknown): string[] {
       `${where} can only match routes that are always refused (token minting and trusted-auth ` +
         'settings); remove it',
     ]
-  }
-  return []
-}
-
-function groupsProblems(groups: unknown): string[] {
-  if (groups === undefined) return []
-  if (!Array.isArray(groups) || groups.length === 0) {
-    return ['groups must be a non-empty list; leave it out to allow every user']
-  }
-  if (groups.some((group) => typeof group !== 'string' || group === '')) {
-    return ['groups must hold non-empty names']
   }
   return []
 }

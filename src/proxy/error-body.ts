@@ -1,8 +1,10 @@
 /**
- * An upstream error answer is the user's own call's result and passes through (SPEC §5) — but only
- * after taking out anything that could echo a credential the BFF injected: the user's ThoughtSpot
- * token or session cookie, wherever it appears, and any field named like a credential.
+ * An upstream error answer is the user's own call's result and passes through — but only after
+ * taking out anything that could echo a credential the BFF injected: the user's ThoughtSpot token
+ * or session cookie, wherever it appears, and any field named like a credential.
  */
+import { BffError, toErrorBody } from '../errors.js'
+
 const CREDENTIAL_KEY = /token|secret|password|cookie|authorization|session|credential/i
 
 /** Largest error body that is inspected and passed on; a larger one is replaced by a stub. */
@@ -33,6 +35,18 @@ function scrub(value: unknown, credentials: readonly string[]): unknown {
   return value
 }
 
+/** The body sent instead of one the BFF cannot check: the usual error shape, UPSTREAM_ERROR. */
+export function omittedErrorBody(requestId: string, why: string): Buffer {
+  return Buffer.from(
+    JSON.stringify(
+      toErrorBody(
+        new BffError('UPSTREAM_ERROR', `ThoughtSpot returned an error (body omitted: ${why}).`),
+        requestId,
+      ),
+    ),
+  )
+}
+
 /**
  * Returns the body to send: credential values replaced in the text, and, when it is JSON,
  * credential-named fields redacted. A body too large to inspect becomes a short JSON stub.
@@ -41,12 +55,9 @@ export function sanitizeErrorBody(
   body: Buffer,
   credentials: readonly string[],
   isJson: boolean,
+  requestId = 'unknown',
 ): Buffer {
-  if (body.length > MAX_ERROR_BODY) {
-    return Buffer.from(
-      JSON.stringify({ error: { message: 'ThoughtSpot returned an error (body omitted).' } }),
-    )
-  }
+  if (body.length > MAX_ERROR_BODY) return omittedErrorBody(requestId, 'too large to check')
   let text = replaceAll(body.toString('utf8'), credentials)
   if (isJson) {
     try {

@@ -1,253 +1,183 @@
 /**
- * Forwarding one allowlisted call to ThoughtSpot (STYLE §8 steps 13–15), on http-proxy-middleware
- * with keep-alive upstream connections. The request body is already buffered (so a retry can
- * resend it); the response streams back unless it is an error, a 401, a 429 or an HTML page.
+ * The proxy's last step: send one allowlisted call to ThoughtSpot on http-proxy-middleware, with
+ * keep-alive upstream connections, and stream the answer back (`answer.ts`).
  *
- *  - headers: only the browser headers in `headers.ts` go up, plus the credential the BFF injects;
- *    only the safe upstream headers come back;
- *  - upstream 401: drop the credential, get a new one, resend once; a second 401 is 502
- *    UPSTREAM_AUTH_FAILED;
- *  - unreachable → 502 UPSTREAM_UNAVAILABLE; no answer in `timeoutMs` → 504 UPSTREAM_TIMEOUT;
- *    429 → 429 RATE_LIMITED with Retry-After; an HTML page (maintenance) → 503.
+ * The library is handed an *upstream request* built from the request scope — the checked target,
+ * the headers `headers.ts` lets through, the user's credential, the request id and the buffered
+ * body — rather than the browser's request, which is never changed. The library builds its
+ * outgoing request from whatever it is given (and Node may send its headers at once, e.g. for
+ * an `Expect` header), so what it is given must already be exactly what ThoughtSpot may see.
+ *
+ *  - upstream 401: drop the credential, get a new one, send a fresh upstream request once; a
+ *    second 401 is 502 UPSTREAM_AUTH_FAILED;
+ *  - unreachable or no answer in `timeoutMs`: classified by `upstream/answers.ts`.
  */
-import { Agent, type ClientRequest, type IncomingMessage } from 'node:http'
+import {
+  Agent,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+} from 'node:http'
 import { Agent as HttpsAgent } from 'node:https'
+import type { Socket } from 'node:net'
+import { Readable } from 'node:stream'
 import type { NextFunction, Request, Response } from 'express'
 import { createProxyMiddleware } from 'http-proxy-middleware'
 import { BffError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
-import type { UpstreamBudget } from '../thoughtspot/upstream.js'
-import { MAX_ERROR_BODY, sanitizeErrorBody } from './error-body.js'
-import { browserResponseHeaders, upstreamRequestHeaders } from './headers.js'
+import { credentialOf, scopeOf, targetOf } from '../scope.js'
+import { transportFailure } from '../upstream/answers.js'
+import type { UpstreamBudget } from '../upstream/budget.js'
+import { sendAnswer } from './answer.js'
+import type { ProxyCredentials } from './credential.js'
+import { upstreamRequestHeaders } from './headers.js'
 
-/** What the BFF adds to the upstream request for this user: a bearer token or a session cookie. */
-export interface Credential {
-  headers: Readonly<Record<string, string>>
-  /** Values to scrub from error bodies (the token, the cookie values). */
-  secrets: readonly string[]
-}
+export type { Credential } from './credential.js'
 
-export interface ForwardCall {
-  /** The normalised upstream path (`/api/rest/2.0/...`), forwarded byte for byte. */
-  path: string
-  /** The raw query string including `?`, or ''. Forwarded unchanged. */
-  query: string
-  body: Buffer | undefined
-  /** Sent upstream as x-request-id, so one id follows the call through both logs. */
-  requestId: string
-  /** Gets the credential; `renewed` after ThoughtSpot refused the previous one. */
-  credential(renewed: boolean): Promise<Credential>
-  /** Forgets the credential ThoughtSpot just refused. */
-  dropCredential(): Promise<void>
-}
-
+/** Options of {@link createForwarder}. */
 export interface ForwarderOptions {
   host: string
   timeoutMs: number
   budget: UpstreamBudget
   metrics: Metrics
+  credentials: ProxyCredentials
 }
 
-export type Forward = (
-  req: Request,
-  res: Response,
-  next: NextFunction,
-  call: ForwardCall,
-) => Promise<void>
-
-interface InFlight {
-  call: ForwardCall
-  next: NextFunction
+/** One attempt of a proxied call in flight, kept in the request scope. */
+export interface UpstreamCall {
   attempt: 1 | 2
-  credential: Credential
-  originalHeaders: Request['headers']
+  next: NextFunction
+  /** Gives the budget slot back; safe to call more than once. */
   release: () => void
+  /** The request to ThoughtSpot, once the library made it. */
+  proxyReq: ClientRequest | undefined
   timer: NodeJS.Timeout | undefined
   timedOut: boolean
+  /** True once the browser's response is decided (streaming, sent, or handed to `next`). */
   settled: boolean
   stopTimer: (labels: { status: string }) => void
 }
 
-function isHtml(headers: IncomingMessage['headers']): boolean {
-  return /^text\/html\b/i.test(headers['content-type'] ?? '')
+/** What http-proxy reads of the request it forwards; the body is the stream itself. */
+interface UpstreamRequest extends Readable {
+  method: string
+  url: string
+  headers: IncomingHttpHeaders
+  httpVersion: string
+  socket: Socket
 }
 
-function isJson(headers: IncomingMessage['headers']): boolean {
-  return /^application\/(.+\+)?json\b/i.test(headers['content-type'] ?? '')
-}
+/**
+ * Idle keep-alive sockets kept per ThoughtSpot host: enough for the default upstream concurrency
+ * (64) to reuse connections instead of opening new ones under load.
+ */
+export const UPSTREAM_FREE_SOCKETS = 64
 
-function readAll(stream: IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let kept = 0
-    stream.on('data', (chunk: Buffer) => {
-      // Keep at most limit + 1 bytes: enough for the caller to see the body was too large.
-      const room = limit + 1 - kept
-      if (room <= 0) return
-      const part = chunk.subarray(0, room)
-      chunks.push(part)
-      kept += part.length
-    })
-    stream.on('end', () => resolve(Buffer.concat(chunks)))
-    stream.on('error', reject)
-  })
-}
-
-export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
-  const { metrics } = options
-  const inFlight = new WeakMap<Request, InFlight>()
-  const agentOptions = { keepAlive: true, keepAliveMsecs: 1000, maxFreeSockets: 64 }
+/** Builds the forwarding middleware. */
+export function createForwarder(options: Readonly<ForwarderOptions>) {
+  const { metrics, credentials } = options
+  const agentOptions = { keepAlive: true, maxFreeSockets: UPSTREAM_FREE_SOCKETS }
   const agent = options.host.startsWith('https:')
     ? new HttpsAgent(agentOptions)
     : new Agent(agentOptions)
 
-  /** Ends the call once: an error goes to the error handler, success is already streaming. */
-  const settle = (req: Request, err?: BffError): void => {
-    const state = inFlight.get(req)
-    if (!state || state.settled) return
-    state.settled = true
-    clearTimeout(state.timer)
-    state.release()
-    if (err) state.next(err)
+  /** Ends the attempt once: an error goes to the error handler, success is already streaming. */
+  const settle = (res: Response, err?: BffError): void => {
+    const call = scopeOf(res).upstream
+    if (!call || call.settled) return
+    call.settled = true
+    clearTimeout(call.timer)
+    call.release()
+    if (err) call.next(err)
   }
 
-  const proxy = createProxyMiddleware<Request, Response>({
+  const proxy = createProxyMiddleware<IncomingMessage, Response>({
     target: options.host,
     changeOrigin: true,
     xfwd: false,
     selfHandleResponse: true,
     followRedirects: false,
     agent,
-    on: {
-      proxyReq(proxyReq: ClientRequest, req: Request) {
-        const state = inFlight.get(req)
-        if (!state) return
-        state.timer = setTimeout(() => {
-          state.timedOut = true
-          proxyReq.destroy(new Error('upstream timeout'))
-        }, options.timeoutMs)
-        if (state.call.body && state.call.body.length > 0) proxyReq.write(state.call.body)
+    // No default plugins: the BFF answers errors and logs itself, and the library's logger plugin
+    // would build a URL for every answer only to drop it.
+    ejectPlugins: true,
+    plugins: [
+      (server) => {
+        server.on('proxyReq', (proxyReq, _upstream, res) => onProxyReq(proxyReq, res))
+        server.on('proxyRes', (proxyRes, _upstream, res) => void onAnswer(proxyRes, res))
+        server.on('error', (err, _upstream, res) => {
+          if ('locals' in res) onError(err, res)
+        })
       },
-      proxyRes(proxyRes: IncomingMessage, req: Request, res: Response) {
-        void onResponse(proxyRes, req, res)
-      },
-      error(err: Error, req: Request) {
-        const state = inFlight.get(req)
-        if (!state || state.settled) return
-        state.stopTimer({ status: state.timedOut ? 'timeout' : 'error' })
-        settle(
-          req,
-          state.timedOut
-            ? new BffError('UPSTREAM_TIMEOUT', 'ThoughtSpot did not answer in time.', {
-                cause: err,
-              })
-            : new BffError('UPSTREAM_UNAVAILABLE', 'ThoughtSpot is unreachable.', { cause: err }),
-        )
-      },
-    },
+    ],
   })
 
-  async function send(req: Request, res: Response, state: InFlight): Promise<void> {
-    state.release = await options.budget.acquire()
-    if (res.destroyed || req.socket.destroyed) {
-      // The browser gave up while this call waited for budget: ThoughtSpot never needs to see it.
-      state.release()
-      return
-    }
-    state.settled = false
-    state.timedOut = false
-    state.stopTimer = metrics.upstreamDuration.startTimer({ purpose: 'proxy' })
-    const headers: Record<string, string | string[]> = {
-      ...upstreamRequestHeaders(state.originalHeaders),
-      ...state.credential.headers,
-      'x-request-id': state.call.requestId,
-    }
-    // The BFF reads error bodies to scrub them, so it asks for them uncompressed.
-    delete headers['accept-encoding']
-    if (state.call.body && state.call.body.length > 0)
-      headers['content-length'] = String(state.call.body.length)
-    req.headers = headers
-    req.url = `${state.call.path}${state.call.query}`
-    await proxy(req, res, state.next)
+  function onProxyReq(proxyReq: ClientRequest, res: Response): void {
+    const call = scopeOf(res).upstream
+    if (!call) return
+    call.proxyReq = proxyReq
+    call.timer = setTimeout(() => {
+      call.timedOut = true
+      proxyReq.destroy(new Error('upstream timeout'))
+    }, options.timeoutMs)
   }
 
-  async function onResponse(proxyRes: IncomingMessage, req: Request, res: Response): Promise<void> {
-    const state = inFlight.get(req)
-    if (!state || state.settled) {
+  function onError(err: Error, res: Response): void {
+    const call = scopeOf(res).upstream
+    if (!call || call.settled) return
+    call.stopTimer({ status: call.timedOut ? 'timeout' : 'error' })
+    settle(res, transportFailure(err, call.timedOut))
+  }
+
+  async function send(req: Request, res: Response, attempt: 1 | 2, next: NextFunction) {
+    const release = await options.budget.acquire()
+    if (res.destroyed || req.socket.destroyed) {
+      // The browser gave up while this call waited for budget: ThoughtSpot never needs to see it.
+      release()
+      return
+    }
+    scopeOf(res).upstream = {
+      attempt,
+      next,
+      release,
+      proxyReq: undefined,
+      timer: undefined,
+      timedOut: false,
+      settled: false,
+      stopTimer: metrics.upstreamDuration.startTimer({ purpose: 'proxy' }),
+    }
+    // http-proxy reads only the fields an UpstreamRequest has (and pipes it as the body).
+    await proxy(upstreamRequest(req, res) as unknown as IncomingMessage, res, next)
+  }
+
+  async function onAnswer(proxyRes: IncomingMessage, res: Response): Promise<void> {
+    const call = scopeOf(res).upstream
+    if (!call || call.settled) {
       proxyRes.resume()
       return
     }
-    clearTimeout(state.timer)
+    clearTimeout(call.timer)
     const status = proxyRes.statusCode ?? 502
-    state.stopTimer({ status: String(status) })
+    call.stopTimer({ status: String(status) })
     try {
       if (status === 401) {
         proxyRes.resume()
-        if (state.attempt === 2) {
-          throw new BffError(
-            'UPSTREAM_AUTH_FAILED',
-            'ThoughtSpot refused the user’s credentials twice.',
-          )
-        }
-        // Give the slot back but stay unsettled: if getting a new credential fails, the catch
-        // below still answers this request.
-        state.release()
-        await state.call.dropCredential()
-        const retry: InFlight = {
-          ...state,
-          attempt: 2,
-          credential: await state.call.credential(true),
-          timer: undefined,
-        }
-        inFlight.set(req, retry)
-        await send(req, res, retry)
+        await retryOnce(res, call)
         return
       }
-      if (status === 429) {
-        proxyRes.resume()
-        const retryAfter = Number(proxyRes.headers['retry-after'])
-        throw new BffError(
-          'RATE_LIMITED',
-          'ThoughtSpot is rate-limiting this service; retry shortly.',
-          {
-            retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1,
-          },
-        )
-      }
-      if (isHtml(proxyRes.headers)) {
-        proxyRes.resume()
-        throw new BffError(
-          'UPSTREAM_UNAVAILABLE',
-          'ThoughtSpot answered with a maintenance or error page.',
-          {
-            status: 503,
-          },
-        )
-      }
-      const headers = browserResponseHeaders(proxyRes.headers)
-      if (status >= 400) {
-        const body = sanitizeErrorBody(
-          await readAll(proxyRes, MAX_ERROR_BODY),
-          state.credential.secrets,
-          isJson(proxyRes.headers),
-        )
-        headers['content-length'] = String(body.length)
-        settle(req)
-        res.writeHead(status, headers).end(body)
-        return
-      }
-      // Streaming: the budget slot is held until the upstream body is done.
-      state.settled = true
-      proxyRes.once('close', () => {
-        state.release()
-        // ThoughtSpot broke off mid-body: end the browser's response too rather than hang it.
-        if (!proxyRes.complete) res.destroy()
+      await sendAnswer(proxyRes, res, {
+        secrets: credentialOf(res).secrets,
+        requestId: scopeOf(res).requestId,
+        // Streaming holds the budget slot until the upstream body is done.
+        onStreaming: () => {
+          call.settled = true
+          proxyRes.once('close', call.release)
+        },
+        onSent: () => settle(res),
       })
-      res.writeHead(status, headers)
-      proxyRes.pipe(res)
     } catch (err) {
       settle(
-        req,
+        res,
         err instanceof BffError
           ? err
           : new BffError('UPSTREAM_UNAVAILABLE', 'ThoughtSpot answer failed.', { cause: err }),
@@ -255,22 +185,57 @@ export function createForwarder(options: Readonly<ForwarderOptions>): Forward {
     }
   }
 
-  return async function forward(req, res, next, call) {
-    const state: InFlight = {
-      call,
-      next,
-      attempt: 1,
-      credential: await call.credential(false),
-      originalHeaders: { ...req.headers },
-      release: () => undefined,
-      timer: undefined,
-      timedOut: false,
-      settled: false,
-      stopTimer: () => undefined,
+  /** ThoughtSpot refused the credential: a new one, and the buffered request once more. */
+  async function retryOnce(res: Response, call: UpstreamCall): Promise<void> {
+    if (call.attempt === 2) {
+      throw new BffError(
+        'UPSTREAM_AUTH_FAILED',
+        'ThoughtSpot refused the user’s credentials twice.',
+      )
     }
-    inFlight.set(req, state)
-    // If the browser goes away, give the budget slot back.
-    res.on('close', () => settle(req))
-    await send(req, res, state)
+    // Give the slot back but stay unsettled: if getting a new credential fails, the caller still
+    // answers this request.
+    call.release()
+    await credentials.drop(res)
+    scopeOf(res).credential = await credentials.get(res, true)
+    call.settled = true
+    await send(res.req, res, 2, call.next)
   }
+
+  return async function forwardToThoughtSpot(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+  ): Promise<void> {
+    res.on('close', () => {
+      // The browser went away: stop the upstream call and give the budget slot back.
+      const call = scopeOf(res).upstream
+      if (call && !res.writableFinished) call.proxyReq?.destroy()
+      settle(res)
+    })
+    await send(req, res, 1, next)
+  }
+}
+
+/** The request http-proxy sends for this attempt: built from the scope, see the module comment. */
+function upstreamRequest(req: Request, res: Response): UpstreamRequest {
+  const { requestId } = scopeOf(res)
+  const target = targetOf(res)
+  const body: unknown = req.body
+  const bytes = Buffer.isBuffer(body) && body.length > 0 ? body : undefined
+  const headers: IncomingHttpHeaders = {
+    ...upstreamRequestHeaders(req.headers),
+    ...credentialOf(res).headers,
+    'x-request-id': requestId,
+  }
+  // The BFF reads error bodies to scrub them, so it asks for them uncompressed.
+  delete headers['accept-encoding']
+  if (bytes) headers['content-length'] = String(bytes.length)
+  return Object.assign(Readable.from(bytes ? [bytes] : []), {
+    method: req.method,
+    url: `${target.path}${target.query}`,
+    headers,
+    httpVersion: req.httpVersion,
+    socket: req.socket,
+  })
 }

@@ -1,33 +1,18 @@
 /**
- * POST/GET/DELETE /ts/session (SPEC §5). Login takes only a bearer app JWT, regenerates the
- * session id (no fixation) and stores the verified claims; logout revokes the user's ThoughtSpot
- * tokens upstream and destroys the session.
+ * The three session handlers, mounted in `app.ts` behind their steps. Login takes only a bearer
+ * app JWT, regenerates the session id (no fixation) and stores what later requests need; logout
+ * revokes the user's ThoughtSpot credentials upstream and destroys the session.
  */
-import { Router, type NextFunction, type Request, type Response } from 'express'
+import type { Request, Response } from 'express'
 import { BffError } from '../errors.js'
-import { userFromBearer, type ClaimNames } from '../identity/authenticate.js'
-import type { VerifyJwt } from '../identity/verify-jwt.js'
 import type { Access } from '../mapping/evaluate.js'
-import type { MappingHolder } from '../mapping/holder.js'
-import { mapOrRefuse } from '../mapping/map-user.js'
-import { scopeOf, userOf, type AppUser } from '../scope.js'
+import type { Audit } from '../observability/audit.js'
+import { accessOf, scopeOf, userOf, type AppUser } from '../scope.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { TsSessions } from '../proxy/ts-sessions.js'
+import type { HeldSessions } from '../upstream/held-sessions.js'
+import { cookieAttributes, storeUnavailable } from './store.js'
 
-export interface SessionRouteDeps {
-  verify: VerifyJwt
-  claimNames: ClaimNames
-  mapping: MappingHolder
-  tokens: TokenService
-  tsSessions: TsSessions
-  cookieName: string
-  ttlSeconds: number
-  secureCookie: boolean
-  /** Runs before GET/DELETE: authenticate (+ CSRF for DELETE). Login authenticates itself. */
-  authenticate: Array<(req: Request, res: Response, next: NextFunction) => unknown>
-  now?: () => number
-}
-
+/** The body of `GET /ts/session` (and of a successful login). */
 export interface SessionView {
   username: string
   groups: readonly string[]
@@ -36,6 +21,7 @@ export interface SessionView {
   expiresAt: string
 }
 
+/** What the user is mapped to, as the session routes show it. */
 export function sessionView(user: AppUser, access: Access): SessionView {
   return {
     username: user.username,
@@ -48,81 +34,87 @@ export function sessionView(user: AppUser, access: Access): SessionView {
 
 function promisify(run: (done: (err?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    run((err) =>
-      err
-        ? reject(
-            new BffError('STORE_UNAVAILABLE', 'The session store is unavailable.', { cause: err }),
-          )
-        : resolve(),
-    )
+    run((err) => (err ? reject(storeUnavailable(err)) : resolve()))
   })
 }
 
-export function sessionRoutes(deps: Readonly<SessionRouteDeps>): Router {
-  const router = Router()
-  const now = deps.now ?? Date.now
+/** What login needs. */
+export interface LoginDeps {
+  audit: Audit
+  ttlSeconds: number
+  secureCookie: boolean
+  now: () => number
+}
 
-  router.post('/ts/session', async function login(req, res) {
-    const header = req.headers.authorization
-    if (header === undefined) {
-      throw new BffError('UNAUTHENTICATED', 'Log in with Authorization: Bearer <app JWT>.', {
-        headers: { 'WWW-Authenticate': 'Bearer' },
-      })
-    }
+/**
+ * `POST /ts/session`, after `authenticateBearer` and `mapUser`: a fresh session id for the user
+ * the bearer JWT names, and the Secure, HttpOnly cookie that carries it.
+ */
+export function startSession(deps: Readonly<LoginDeps>) {
+  return async function startSessionHandler(req: Request, res: Response): Promise<void> {
     if (deps.secureCookie && !req.secure) {
       throw new BffError(
         'BAD_REQUEST',
         'The session cookie is Secure: call the BFF over https (behind a TLS terminator, set server.trustProxy: true).',
       )
     }
-    const bearer = await userFromBearer(header, deps.verify, deps.claimNames)
-    const access = mapOrRefuse(deps.mapping, bearer)
-    await promisify((done) => req.session.regenerate(done))
-    const expiresAt = now() + deps.ttlSeconds * 1000
-    req.session.user = {
-      username: bearer.username,
-      email: bearer.email,
-      displayName: bearer.displayName,
-      claims: bearer.claims,
-      expiresAt,
-    }
-    await promisify((done) => req.session.save(done))
     const scope = scopeOf(res)
-    scope.user = { ...bearer, via: 'session', expiresAt }
-    scope.log.info(
-      { event: 'session.created', audit: true, username: bearer.username },
-      'session created',
-    )
-    res.json(sessionView(scope.user, access))
-  })
-
-  router.get('/ts/session', ...deps.authenticate, function currentSession(_req, res) {
-    const user = userOf(res)
-    const access = mapOrRefuse(deps.mapping, user)
-    scopeOf(res).access = access
-    res.json(sessionView(user, access))
-  })
-
-  router.delete('/ts/session', ...deps.authenticate, async function logout(req, res) {
-    const user = userOf(res)
-    // Sessions first: their logout needs nothing the token revocation could take away.
-    await deps.tsSessions.endAll(user.username, scopeOf(res).log)
-    await deps.tokens.revokeAll(user.username, scopeOf(res).log)
-    if (req.session.user) {
-      await promisify((done) => req.session.destroy(done))
+    const bearer = userOf(res)
+    const expiresAt = deps.now() + deps.ttlSeconds * 1000
+    try {
+      await promisify((done) => req.session.regenerate(done))
+      req.session.user = {
+        username: bearer.username,
+        email: bearer.email,
+        displayName: bearer.displayName,
+        claims: { ...bearer.claims },
+        expiresAt,
+      }
+      await promisify((done) => req.session.save(done))
+    } catch (err) {
+      // No session was stored: express-session must not send a cookie naming one.
+      delete (req as { session?: unknown }).session
+      throw err
     }
-    res.clearCookie(deps.cookieName, {
-      path: '/',
-      httpOnly: true,
-      sameSite: 'lax',
-      secure: deps.secureCookie,
-    })
-    scopeOf(res).log.info(
-      { event: 'session.ended', audit: true, username: user.username },
-      'session ended',
-    )
-    res.status(204).end()
-  })
+    scope.user = { ...bearer, via: 'session', expiresAt }
+    deps.audit.sessionCreated({ requestId: scope.requestId, username: bearer.username, expiresAt })
+    res.json(sessionView(scope.user, accessOf(res)))
+  }
+}
 
-  return router
+/** `GET /ts/session`: who the current user is in ThoughtSpot. */
+export function showSession(_req: Request, res: Response): void {
+  res.json(sessionView(userOf(res), accessOf(res)))
+}
+
+/** What logout needs. */
+export interface LogoutDeps {
+  tokens: TokenService
+  heldSessions: HeldSessions
+  audit: Audit
+  cookieName: string
+  secureCookie: boolean
+}
+
+/** `DELETE /ts/session`: revoke upstream, forget, destroy; 204. */
+export function logout(deps: Readonly<LogoutDeps>) {
+  return async function logoutHandler(req: Request, res: Response): Promise<void> {
+    const user = userOf(res)
+    const { requestId, log } = scopeOf(res)
+    // Sessions first: their logout needs nothing the token revocation could take away.
+    const sessionsEnded = await deps.heldSessions.endAll(user.username, log)
+    const { revoked, failed } = await deps.tokens.revokeAll(user.username, log)
+    if (req.session.user) await promisify((done) => req.session.destroy(done))
+    res.clearCookie(deps.cookieName, cookieAttributes(deps))
+    deps.audit.revoked({
+      requestId,
+      username: user.username,
+      reason: 'logout',
+      tokensRevoked: revoked,
+      revokeFailures: failed,
+      sessionsEnded,
+    })
+    deps.audit.sessionEnded({ requestId, username: user.username })
+    res.status(204).end()
+  }
 }

@@ -1,11 +1,11 @@
 /**
- * GET /ts/auth/token (SPEC §5): the user's ThoughtSpot token for the Visual Embed SDK. The body
+ * GET /ts/auth/token: the user's ThoughtSpot token for the Visual Embed SDK. The body
  * is the bare token as text/plain (what `authEndpoint` and `getAuthToken` expect) unless the
  * request's Accept prefers JSON. `?objectId=` asks for an object-scoped token; only `?fresh=true`
  * forces a mint. `Cache-Control`/`Pragma` request headers do not: browsers send `no-cache` on
  * every request while DevTools' cache is disabled, and every SDK token fetch would then mint.
  */
-import { Router, type NextFunction, type Request, type Response } from 'express'
+import type { Request, Response } from 'express'
 import { BffError } from '../errors.js'
 import { accessOf, scopeOf, userOf } from '../scope.js'
 import type { TokenScope, TokenService } from './token-service.js'
@@ -19,6 +19,7 @@ function single(value: unknown, name: string): string | undefined {
   return value
 }
 
+/** The token scope a query asks for: full, or one object by its GUID. */
 export function scopeFromQuery(query: Request['query']): TokenScope {
   const objectId = single(query.objectId, 'objectId')
   if (objectId === undefined) return { kind: 'full' }
@@ -35,12 +36,9 @@ function wantsFresh(req: Request): boolean {
   return fresh === 'true'
 }
 
-export function tokenRoutes(
-  tokens: TokenService,
-  before: Array<(req: Request, res: Response, next: NextFunction) => unknown>,
-): Router {
-  const router = Router()
-  router.get('/ts/auth/token', ...before, async function authToken(req, res) {
+/** The handler, mounted in `app.ts` after authentication, mapping and the per-user limit. */
+export function issueToken(tokens: TokenService) {
+  return async function issueTokenHandler(req: Request, res: Response): Promise<void> {
     const scope = scopeFromQuery(req.query)
     const fresh = wantsFresh(req)
     const access = accessOf(res)
@@ -63,6 +61,5 @@ export function tokenRoutes(
       return
     }
     res.type('text/plain').send(token.token)
-  })
-  return router
+  }
 }

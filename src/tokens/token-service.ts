@@ -1,21 +1,26 @@
 /**
- * getToken: cache → single-flight → mint → store → audit (STYLE §8 step 12). The cache key holds
- * the username, the scope and the mapping digest, so a change of a user's mapping makes their
- * cached token unusable at once (SPEC §4).
+ * getToken: cache → one mint per key (in this process, then across replicas) → mint → store →
+ * audit. The cache key holds the username, the scope and the mapping digest, so a change of a
+ * user's mapping makes their cached token unusable at once.
  */
 import { createHash } from 'node:crypto'
 import { BffError } from '../errors.js'
 import type { Access } from '../mapping/evaluate.js'
+import type { Audit } from '../observability/audit.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { AppUser } from '../scope.js'
-import type { RateLimit } from '../http/rate-limit.js'
-import type { CachedToken, TokenCache } from './cache.js'
-import { SingleFlight } from './single-flight.js'
-import { mintApiFor, type TsAuthClient } from './ts-auth-client.js'
+import { exclusive } from '../state/exclusive.js'
+import type { Lock } from '../state/lock.js'
+import type { RateLimit } from '../state/rate-limit.js'
+import { SingleFlight } from '../state/single-flight.js'
+import type { CachedToken, TokenCache } from '../state/token-cache.js'
+import { mintApiFor, type TsAuthClient } from '../upstream/auth-client.js'
 
+/** A token for everything the user may do, or for one object (REPORT_BOOK_VIEW). */
 export type TokenScope = { kind: 'full' } | { kind: 'object'; objectId: string }
 
+/** Who wants a token, for what, and where to log. */
 export interface TokenRequest {
   user: AppUser
   access: Access
@@ -26,10 +31,15 @@ export interface TokenRequest {
   log: Logger
 }
 
+/** Options of {@link createTokenService}. */
 export interface TokenServiceOptions {
   client: TsAuthClient
   cache: TokenCache
+  locks: Lock
+  /** How long a mint may hold its key's lease: longer than a mint can take. */
+  leaseMs: number
   metrics: Metrics
+  audit: Audit
   mintLimit: RateLimit
   authApi: 'v2' | 'v1'
   validitySeconds: number
@@ -37,20 +47,25 @@ export interface TokenServiceOptions {
   now?: () => number
 }
 
+/** The user's ThoughtSpot tokens. */
 export interface TokenService {
   getToken(request: TokenRequest): Promise<CachedToken>
   /** Forgets a token ThoughtSpot no longer accepts (the proxy's 401 path). */
   drop(request: Pick<TokenRequest, 'user' | 'access' | 'scope'>): Promise<void>
-  /** Logout: revokes the user's cached v2 tokens upstream (best effort) and forgets them all. */
-  revokeAll(username: string, log: Logger): Promise<number>
+  /**
+   * Revokes upstream every v2 token minted for `username` that is still alive (best effort) and
+   * forgets them all; resolves to how many were revoked and how many revocations failed.
+   */
+  revokeAll(username: string, log: Logger): Promise<{ revoked: number; failed: number }>
 }
 
 function scopeText(scope: TokenScope): string {
   return scope.kind === 'full' ? 'full' : `object:${scope.objectId}`
 }
 
+/** Builds the service. */
 export function createTokenService(options: Readonly<TokenServiceOptions>): TokenService {
-  const { client, cache, metrics, mintLimit } = options
+  const { client, cache, metrics, mintLimit, audit } = options
   const now = options.now ?? Date.now
   const minRemainingMs = options.minRemainingSeconds * 1000
   const flights = new SingleFlight<CachedToken>()
@@ -67,8 +82,12 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
       )
       .digest('base64url')
 
+  /** Hand out only a token with enough life left: the SDK alerts on a token that already failed. */
+  const usable = (token: CachedToken | undefined): token is CachedToken =>
+    token !== undefined && token.expiresAt - now() >= minRemainingMs
+
   async function mint(request: TokenRequest, key: string): Promise<CachedToken> {
-    const { user, access, scope, log } = request
+    const { user, access, scope } = request
     await mintLimit.consume(user.username)
     const objectId = scope.kind === 'object' ? scope.objectId : null
     const api = mintApiFor(options.authApi, { access, objectId })
@@ -87,6 +106,12 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
         objectId,
         validitySeconds: options.validitySeconds,
       })
+      if (minted.expiresAt - now() < minRemainingMs) {
+        throw new BffError(
+          'UPSTREAM_AUTH_FAILED',
+          'ThoughtSpot minted a token that expires too soon to hand out; check the clocks.',
+        )
+      }
     } catch (err) {
       metrics.tokenMints.inc({ api, outcome: err instanceof BffError ? 'refused' : 'error' })
       throw err
@@ -99,37 +124,42 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
       api,
     }
     await cache.set(key, value, minted.expiresAt - now() - minRemainingMs)
-    log.info(
-      {
-        event: 'token.minted',
-        audit: true,
-        username: user.username,
-        groups: access.groups,
-        orgId: access.orgId,
-        accessLevel: scope.kind === 'object' ? 'REPORT_BOOK_VIEW' : access.accessLevel,
-        objectId,
-        api,
-        expiresAt: new Date(minted.expiresAt).toISOString(),
-      },
-      'minted a ThoughtSpot token',
-    )
+    audit.minted({
+      requestId: request.requestId,
+      username: user.username,
+      groups: access.groups,
+      orgId: access.orgId,
+      accessLevel: scope.kind === 'object' ? 'REPORT_BOOK_VIEW' : access.accessLevel,
+      objectId,
+      api,
+      expiresAt: minted.expiresAt,
+    })
     return value
   }
 
   async function getToken(request: TokenRequest): Promise<CachedToken> {
     const key = keyOf(request)
-    if (!request.fresh) {
-      const cached = await cache.get(key)
-      // Hand out only a token with enough life left: the SDK alerts on a token that already failed.
-      if (cached && cached.expiresAt - now() >= minRemainingMs) {
-        metrics.tokenCacheHits.inc()
-        return cached
-      }
+    const cached = await cache.get(key)
+    if (!request.fresh && usable(cached)) {
+      metrics.tokenCacheHits.inc()
+      return cached
     }
     metrics.tokenCacheMisses.inc()
+    // A forced mint must not be answered with the very token it wants replaced.
+    const stale = request.fresh ? cached?.token : undefined
     return flights.run(
       key,
-      () => mint(request, key),
+      () =>
+        exclusive({
+          lock: options.locks,
+          key: `mint:${key}`,
+          leaseMs: options.leaseMs,
+          peek: async () => {
+            const found = await cache.get(key)
+            return usable(found) && found.token !== stale ? found : undefined
+          },
+          work: () => mint(request, key),
+        }),
       () => metrics.singleflightJoins.inc(),
     )
   }
@@ -142,16 +172,13 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
       const revocable = tokens.filter((item) => item.api !== 'v1' && item.expiresAt > now())
       const results = await Promise.allSettled(revocable.map((item) => client.revoke(item.token)))
       const failed = results.filter((result) => result.status === 'rejected').length
-      if (failed > 0)
+      if (failed > 0) {
         log.warn(
           { event: 'token.revoke_failed', username, failed },
-          'some tokens could not be revoked',
+          'some tokens could not be revoked; they expire on their own',
         )
-      log.info(
-        { event: 'token.revoked', audit: true, username, count: revocable.length - failed },
-        'revoked tokens',
-      )
-      return revocable.length - failed
+      }
+      return { revoked: revocable.length - failed, failed }
     },
   }
 }

@@ -12,8 +12,10 @@ import YAML from 'yaml'
 import { createApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
+import type { Config } from '../../src/config/load.js'
 import { createServices, type Services } from '../../src/services.js'
 import { startSimulator, type Simulator } from '../../src/simulator/server.js'
+import type { Stores } from '../../src/state/stores.js'
 import { testClock, type TestClock } from './clock.js'
 import {
   signAppJwt,
@@ -51,6 +53,10 @@ export interface StackOptions {
   clock?: TestClock
   /** Groups that exist in the simulator. */
   groups?: string[]
+  /** Shared state to use instead of what the config names (memory unless REDIS_URL is set). */
+  stores?: (config: Config) => Stores
+  /** A simulator to share (several replicas, one ThoughtSpot); it is not closed with the stack. */
+  simulator?: Simulator
 }
 
 export interface Stack {
@@ -101,21 +107,29 @@ const TEST_CONFIG = {
   },
 }
 
-export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const clock = options.clock ?? testClock()
-  const simulator = await startSimulator({
+/** A simulator as the stack starts one: the test secret key, the test groups, org 42. */
+export function startTestSimulator(
+  options: Pick<StackOptions, 'groups'> & { clock?: TestClock } = {},
+): Promise<Simulator> {
+  return startSimulator({
     secretKey: TEST_TS_SECRET,
-    now: clock.now,
+    now: (options.clock ?? testClock()).now,
     groups: options.groups ?? ['embed_viewers', 'analysts', 'executives'],
     orgs: [42],
     quiet: true,
   })
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const clock = options.clock ?? testClock()
+  const ownSimulator = options.simulator === undefined
+  const simulator = options.simulator ?? (await startTestSimulator({ ...options, clock }))
   const dir = mkdtempSync(join(tmpdir(), 'tsbff-test-'))
   try {
-    return await startBff(options, clock, simulator, dir)
+    return await startBff(options, clock, simulator, dir, ownSimulator)
   } catch (err) {
     // A stack that fails to start (e.g. a config it must refuse) leaves nothing running.
-    await simulator.close()
+    if (ownSimulator) await simulator.close()
     rmSync(dir, { recursive: true, force: true })
     throw err
   }
@@ -126,6 +140,7 @@ async function startBff(
   clock: TestClock,
   simulator: Simulator,
   dir: string,
+  ownSimulator: boolean,
 ): Promise<Stack> {
   const configFile = join(dir, 'config.yaml')
   const mappingFile = join(dir, 'mapping.yaml')
@@ -149,7 +164,11 @@ async function startBff(
     level: config.logging.level,
     destination: { write: (line: string) => void logs.push(line) },
   })
-  const services = createServices(config, { log, now: clock.now })
+  const services = createServices(config, {
+    log,
+    now: clock.now,
+    ...(options.stores ? { stores: options.stores(config) } : {}),
+  })
   const app = createApp(services)
   const server: Server = await new Promise((resolve) => {
     const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
@@ -188,7 +207,7 @@ async function startBff(
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
       await services.close()
-      await simulator.close()
+      if (ownSimulator) await simulator.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

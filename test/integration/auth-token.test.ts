@@ -5,15 +5,16 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
+import { bearer } from '../helpers/http.js'
 import { startStack, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
 
 const OBJECT_ID = '6e3c8c3a-1b2d-4c5e-9f00-0123456789ab'
 
-async function bearer(
+async function bearerOf(
   stack: Stack,
   claims: Record<string, unknown>,
 ): Promise<Record<string, string>> {
-  return { Authorization: `Bearer ${await stack.jwt(claims)}` }
+  return bearer(await stack.jwt(claims))
 }
 
 describe('v2 token minting', () => {
@@ -42,7 +43,7 @@ attributes:
 
   it('mints through auth/token/full with exactly the mapped groups, org and profile, and serves text/plain', async () => {
     const response = await stack.request.get('/ts/auth/token').set(
-      await bearer(stack, {
+      await bearerOf(stack, {
         sub: 'ann@globex.com',
         email: 'ann@globex.com',
         name: 'Ann',
@@ -80,7 +81,7 @@ attributes:
   })
 
   it('sends no email/display_name when the claims have none, and org_id 0 explicitly', async () => {
-    await stack.request.get('/ts/auth/token').set(await bearer(stack, { sub: 'plain-user' }))
+    await stack.request.get('/ts/auth/token').set(await bearerOf(stack, { sub: 'plain-user' }))
     const body = stack.simulator.state.callsTo('/auth/token/full')[0]?.json as Record<
       string,
       unknown
@@ -94,7 +95,7 @@ attributes:
     const response = await stack.request
       .get('/ts/auth/token')
       .set('Accept', 'application/json')
-      .set(await bearer(stack, { sub: 'json-user' }))
+      .set(await bearerOf(stack, { sub: 'json-user' }))
     assert.equal(response.status, 200)
     assert.equal(response.body.username, 'json-user')
     assert.equal(typeof response.body.token, 'string')
@@ -105,7 +106,7 @@ attributes:
   })
 
   it('serves the cached token on a second call without a new mint; only fresh=true forces one', async () => {
-    const headers = await bearer(stack, { sub: 'cache-user' })
+    const headers = await bearerOf(stack, { sub: 'cache-user' })
     const first = await stack.request.get('/ts/auth/token').set(headers)
     const second = await stack.request.get('/ts/auth/token').set(headers)
     assert.equal(second.text, first.text)
@@ -129,7 +130,7 @@ attributes:
   })
 
   it('makes exactly one mint for 50 concurrent first calls of one user', async () => {
-    const headers = await bearer(stack, { sub: 'burst-user', roles: ['analyst'] })
+    const headers = await bearerOf(stack, { sub: 'burst-user', roles: ['analyst'] })
     const counter = async (name: 'singleflightJoins' | 'tokenCacheHits'): Promise<number> =>
       (await stack.services.metrics[name].get()).values[0]?.value ?? 0
     const [joinsBefore, hitsBefore] = [
@@ -155,17 +156,17 @@ attributes:
   })
 
   it('does not hand out a cached token with less than minRemainingSeconds left', async () => {
-    const headers = await bearer(stack, { sub: 'expiry-user' })
+    const headers = await bearerOf(stack, { sub: 'expiry-user' })
     const first = await stack.request.get('/ts/auth/token').set(headers)
     stack.clock.advance((300 - 120 - 1) * 1000) // 121 s of life left: still served
     const still = await stack.request
       .get('/ts/auth/token')
-      .set(await bearer(stack, { sub: 'expiry-user' }))
+      .set(await bearerOf(stack, { sub: 'expiry-user' }))
     assert.equal(still.text, first.text)
     stack.clock.advance(2000) // 119 s left: below the margin
     const renewed = await stack.request
       .get('/ts/auth/token')
-      .set(await bearer(stack, { sub: 'expiry-user' }))
+      .set(await bearerOf(stack, { sub: 'expiry-user' }))
     assert.notEqual(renewed.text, first.text)
     assert.equal(stack.simulator.state.callsTo('/auth/token/full').length, 2)
     assert.ok(
@@ -176,10 +177,10 @@ attributes:
   it('mints anew when the user’s mapping result changes (the cache key holds it)', async () => {
     const plain = await stack.request
       .get('/ts/auth/token')
-      .set(await bearer(stack, { sub: 'mover' }))
+      .set(await bearerOf(stack, { sub: 'mover' }))
     const promoted = await stack.request
       .get('/ts/auth/token')
-      .set(await bearer(stack, { sub: 'mover', roles: ['analyst'] }))
+      .set(await bearerOf(stack, { sub: 'mover', roles: ['analyst'] }))
     assert.notEqual(promoted.text, plain.text)
     const mints = stack.simulator.state.callsTo('/auth/token/full')
     assert.deepEqual((mints[1]?.json as { group_identifiers: string[] }).group_identifiers, [
@@ -189,7 +190,7 @@ attributes:
   })
 
   it('mints an object token for ?objectId= through auth/token/object, cached apart from the full token', async () => {
-    const headers = await bearer(stack, { sub: 'obj-user' })
+    const headers = await bearerOf(stack, { sub: 'obj-user' })
     const full = await stack.request.get('/ts/auth/token').set(headers)
     const scoped = await stack.request.get(`/ts/auth/token?objectId=${OBJECT_ID}`).set(headers)
     assert.equal(scoped.status, 200)
@@ -204,7 +205,7 @@ attributes:
   })
 
   it('refuses a bad objectId or fresh value with 400 BAD_REQUEST and mints nothing', async () => {
-    const headers = await bearer(stack, { sub: 'bad-input' })
+    const headers = await bearerOf(stack, { sub: 'bad-input' })
     for (const query of [
       'objectId=../../x',
       'objectId=',
@@ -220,7 +221,7 @@ attributes:
   })
 
   it('gives REPORT_BOOK_VIEW users object tokens only', async () => {
-    const headers = await bearer(stack, { sub: 'rbv-user', roles: ['viewer-only'] })
+    const headers = await bearerOf(stack, { sub: 'rbv-user', roles: ['viewer-only'] })
     const full = await stack.request.get('/ts/auth/token').set(headers)
     assert.equal(full.status, 403)
     assert.equal(full.body.error.code, 'DENIED')
@@ -232,7 +233,7 @@ attributes:
   it('sends autoCreate: false from the mapping, and ThoughtSpot’s refusal becomes 502 UPSTREAM_AUTH_FAILED without its body', async () => {
     const response = await stack.request
       .get('/ts/auth/token')
-      .set(await bearer(stack, { sub: 'ghost', jit: 'off' }))
+      .set(await bearerOf(stack, { sub: 'ghost', jit: 'off' }))
     const call = stack.simulator.state.callsTo('/auth/token/full')[0]
     assert.equal((call?.json as { auto_create: boolean }).auto_create, false)
     assert.equal(call?.status, 401, 'the simulator refused an unknown user without auto_create')
@@ -247,7 +248,7 @@ attributes:
       .get('/ts/auth/token')
       .set('Accept', 'application/json')
       .set(
-        await bearer(stack, {
+        await bearerOf(stack, {
           sub: 'rls@globex.com',
           email: 'rls@globex.com',
           roles: ['analyst'],
@@ -280,7 +281,7 @@ attributes:
   })
 
   it('persists row filters with a custom mint before handing an attribute user an object token', async () => {
-    const headers = await bearer(stack, { sub: 'rls-obj', region: 'EMEA' })
+    const headers = await bearerOf(stack, { sub: 'rls-obj', region: 'EMEA' })
     const response = await stack.request.get(`/ts/auth/token?objectId=${OBJECT_ID}`).set(headers)
     assert.equal(response.status, 200)
     const paths = stack.simulator.state.calls.map((call) => call.path)
@@ -312,7 +313,7 @@ describe('ThoughtSpot failures while minting', () => {
   for (const [name, fault, status, code] of cases) {
     it(`ThoughtSpot ${name} → ${status} ${code}, nothing cached, nothing leaked`, async () => {
       stack.simulator.state.setFault(fault)
-      const headers = await bearer(stack, { sub: `fault-${name}` })
+      const headers = await bearerOf(stack, { sub: `fault-${name}` })
       const response = await stack.request.get('/ts/auth/token').set(headers)
       assert.equal(response.status, status, response.text)
       assert.equal(response.body.error.code, code)
@@ -328,7 +329,7 @@ describe('ThoughtSpot failures while minting', () => {
   it('refuses mints past the per-user mint limit with 429, even for fresh=true', async () => {
     const limited = await startStack({ config: { rateLimits: { mintsPerUserPerMinute: 2 } } })
     try {
-      const headers = await bearer(limited, { sub: 'eager' })
+      const headers = await bearerOf(limited, { sub: 'eager' })
       assert.equal(
         (await limited.request.get('/ts/auth/token?fresh=true').set(headers)).status,
         200,
@@ -359,7 +360,7 @@ describe('v1 token minting (TS_AUTH_API=v1)', () => {
 
   it('mints through session/auth/token with a form body, and the token logs in on ThoughtSpot', async () => {
     const response = await stack.request.get('/ts/auth/token').set(
-      await bearer(stack, {
+      await bearerOf(stack, {
         sub: 'v1-user@globex.com',
         email: 'v1-user@globex.com',
         roles: ['analyst'],

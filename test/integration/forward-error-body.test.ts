@@ -9,7 +9,10 @@ import { after, before, it } from 'node:test'
 import express from 'express'
 import request from 'supertest'
 import { createForwarder } from '../../src/proxy/forward.js'
-import { unlimitedBudget } from '../../src/thoughtspot/upstream.js'
+import { requestId } from '../../src/http/request-id.js'
+import { createLogger } from '../../src/observability/logger.js'
+import { scopeOf } from '../../src/scope.js'
+import { unlimitedBudget } from '../../src/upstream/budget.js'
 import { createMetrics } from '../../src/observability/metrics.js'
 
 const TOKEN = 'LEAKED-USER-TOKEN-123456'
@@ -32,27 +35,28 @@ before(async () => {
 after(() => new Promise((resolve) => upstream.close(resolve)))
 
 it('replaces an oversized upstream error body by a stub without the credential', async () => {
+  const credential = { headers: { authorization: `Bearer ${TOKEN}` }, secrets: [TOKEN] }
   const forward = createForwarder({
     host,
     timeoutMs: 2000,
     budget: unlimitedBudget,
     metrics: createMetrics(),
+    credentials: { get: () => Promise.resolve(credential), drop: () => Promise.resolve() },
   })
   const app = express()
-  app.use((req, res, next) =>
-    forward(req, res, next, {
-      path: '/api/rest/2.0/searchdata',
-      query: '',
-      body: undefined,
-      requestId: 'r1',
-      credential: () =>
-        Promise.resolve({ headers: { authorization: `Bearer ${TOKEN}` }, secrets: [TOKEN] }),
-      dropCredential: () => Promise.resolve(),
-    }),
-  )
+  app.use(requestId(createLogger({ level: 'silent' })))
+  app.use((_req, res, next) => {
+    const scope = scopeOf(res)
+    scope.target = { family: 'v2', path: '/api/rest/2.0/searchdata', query: '' }
+    scope.credential = credential
+    next()
+  })
+  app.use(forward)
   const response = await request(app).get('/anything')
   assert.equal(response.status, 400)
   assert.equal(response.text.includes(TOKEN), false)
   assert.ok(response.text.length < 1024, `a short stub, not ${response.text.length} bytes`)
+  assert.equal(response.body.error.code, 'UPSTREAM_ERROR')
+  assert.equal(response.body.error.requestId, response.headers['x-request-id'])
   assert.match(response.body.error.message, /body omitted/)
 })

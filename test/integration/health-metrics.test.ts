@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict'
-import { after, before, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
 import request from 'supertest'
 import { createMetricsApp } from '../../src/observability/metrics.js'
 import { startStack, type Stack } from '../helpers/start.js'
+import { storesWithFailingSessions } from '../helpers/stores.js'
 
 let stack: Stack
 before(async () => {
@@ -20,16 +21,42 @@ it('/healthz and /readyz answer 200 with helmet headers and a request id', async
   assert.equal(ready.body.status, 'ready')
 })
 
-it('/readyz is 503 with the reason when the session store does not answer', async () => {
-  const original = stack.services.sessions.ping.bind(stack.services.sessions)
-  stack.services.sessions.ping = () => Promise.reject(new Error('down'))
-  try {
-    const ready = await stack.request.get('/readyz')
+describe('with a session store that does not answer', () => {
+  let down: Stack
+  before(async () => {
+    down = await startStack({ stores: storesWithFailingSessions })
+  })
+  after(() => down.close())
+
+  it('/readyz is 503 NOT_READY naming the session store', async () => {
+    const ready = await down.request.get('/readyz')
     assert.equal(ready.status, 503)
     assert.match(ready.body.reason, /session store/)
-  } finally {
-    stack.services.sessions.ping = original
-  }
+    assert.equal(ready.body.error.code, 'NOT_READY')
+    assert.equal(ready.body.error.requestId, ready.headers['x-request-id'])
+  })
+
+  it('a request with a session cookie fails closed with 503 STORE_UNAVAILABLE, never a 500', async () => {
+    // A cookie signed with the stack's secret, made by a healthy stack: the store is asked for it.
+    const cookie = await stack.login({ sub: 'store-user@acme.com' })
+    const response = await down.request
+      .get('/ts/session')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', cookie)
+    assert.equal(response.status, 503)
+    assert.equal(response.body.error.code, 'STORE_UNAVAILABLE')
+    assert.equal(response.text.includes('store down'), false)
+  })
+
+  it('a login fails closed with 503 STORE_UNAVAILABLE and sets no cookie', async () => {
+    const response = await down.request
+      .post('/ts/session')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Authorization', `Bearer ${await down.jwt({ sub: 'store-user@acme.com' })}`)
+    assert.equal(response.status, 503)
+    assert.equal(response.body.error.code, 'STORE_UNAVAILABLE')
+    assert.equal(response.headers['set-cookie'], undefined)
+  })
 })
 
 it('unknown routes are a JSON 404, never an HTML page', async () => {
@@ -59,22 +86,4 @@ it('/metrics exposes the SPEC counters with no usernames or raw paths as labels'
   assert.match(metrics.text, /tsbff_token_cache_hits_total 1/)
   assert.equal(metrics.text.includes('metrics-user'), false)
   assert.equal(metrics.text.includes('path-xyz'), false)
-})
-
-it('fails closed with 503 STORE_UNAVAILABLE when the session store errors, never a 500', async () => {
-  const cookie = await stack.login({ sub: 'store-user@acme.com' })
-  const store = stack.services.sessions.store
-  const original = store.get.bind(store)
-  store.get = (_sid, callback) => callback(new Error('store down'))
-  try {
-    const response = await stack.request
-      .get('/ts/session')
-      .set('X-Forwarded-Proto', 'https')
-      .set('Cookie', cookie)
-    assert.equal(response.status, 503)
-    assert.equal(response.body.error.code, 'STORE_UNAVAILABLE')
-    assert.equal(response.text.includes('store down'), false)
-  } finally {
-    store.get = original
-  }
 })

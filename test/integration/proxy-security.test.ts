@@ -8,12 +8,12 @@ import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import type { Response, Test } from 'supertest'
 import type { RecordedCall } from '../../src/simulator/server.js'
+import { assertErrorShape, HTTPS } from '../helpers/http.js'
 import { startStack, type Stack } from '../helpers/start.js'
 
 const APP_ORIGIN = 'https://app.example.com'
 const BFF_ORIGIN = 'https://bff.example.com'
 const EVIL_ORIGIN = 'https://evil.example'
-const HTTPS = { 'X-Forwarded-Proto': 'https' }
 const SESSION_COOKIE = 'tsbff.sid'
 
 const V2 = '/api/rest/2.0'
@@ -63,21 +63,6 @@ function send(method: Method, path: string): Test {
 
 function calls(): RecordedCall[] {
   return stack.simulator.state.calls
-}
-
-function assertErrorShape(response: Response, status: number, code: string): void {
-  assert.equal(response.status, status, `${response.status} ${response.text}`)
-  assert.equal(response.headers['content-type']?.split(';')[0], 'application/json')
-  const body = response.body as {
-    error?: { code?: unknown; message?: unknown; requestId?: unknown }
-  }
-  assert.deepEqual(Object.keys(body), ['error'], JSON.stringify(body))
-  assert.deepEqual(Object.keys(body.error ?? {}).sort(), ['code', 'message', 'requestId'])
-  assert.equal(body.error?.code, code)
-  assert.equal(typeof body.error?.message, 'string')
-  assert.ok((body.error?.message as string).length > 0)
-  assert.equal(typeof body.error?.requestId, 'string')
-  assert.equal(body.error?.requestId, response.headers['x-request-id'])
 }
 
 function assertHelmet(response: Response, where: string): void {

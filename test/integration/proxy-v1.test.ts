@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
 import { CATALOGUE } from '../../src/simulator/server.js'
+import { HTTPS } from '../helpers/http.js'
 import { startStack, type Stack } from '../helpers/start.js'
 
-const HTTPS = { 'X-Forwarded-Proto': 'https' }
 const LIVEBOARD = CATALOGUE.find((item) => item.type === 'LIVEBOARD')!.id
 const ALLOW = [
   { method: 'GET', path: '/callosum/v1/tspublic/v1/session/info' },

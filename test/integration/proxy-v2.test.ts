@@ -8,9 +8,9 @@ import { after, before, beforeEach, describe, it } from 'node:test'
 import { CATALOGUE } from '../../src/simulator/server.js'
 import type request from 'supertest'
 import { rawRequest } from '../helpers/raw-request.js'
+import { HTTPS } from '../helpers/http.js'
 import { startStack, type Stack } from '../helpers/start.js'
 
-const HTTPS = { 'X-Forwarded-Proto': 'https' }
 const TABLE = CATALOGUE.find((item) => item.type === 'LOGICAL_TABLE')!.id
 const LIVEBOARD = CATALOGUE.find((item) => item.type === 'LIVEBOARD')!.id
 

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'
 import type { Response } from 'supertest'
+import { HTTPS } from '../helpers/http.js'
 import { startStack, TEST_SESSION_SECRET, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
 import { TEST_HS256_SECRET } from '../helpers/jwt.js'
 
@@ -14,8 +15,6 @@ before(async () => {
   stack = await startStack({ config: { thoughtspot: { timeoutMs: 300 } } })
 })
 after(() => stack.close())
-
-const HTTPS = { 'X-Forwarded-Proto': 'https' }
 
 it('keeps every secret and token out of logs, headers and error bodies', async () => {
   const responses: Array<{ label: string; response: Response }> = []

@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
+import { assertErrorShape, HTTPS } from '../helpers/http.js'
 import { startStack, type Stack } from '../helpers/start.js'
 import { hmacSignedJwt, unsignedJwt } from '../helpers/jwt.js'
 
@@ -13,15 +14,6 @@ before(async () => {
 })
 after(() => stack.close())
 beforeEach(() => stack.simulator.state.clearCalls())
-
-const HTTPS = { 'X-Forwarded-Proto': 'https' }
-
-function assertErrorShape(body: unknown, code: string): void {
-  const error = (body as { error?: { code?: string; message?: string; requestId?: string } }).error
-  assert.equal(error?.code, code, JSON.stringify(body))
-  assert.equal(typeof error.message, 'string')
-  assert.ok(error.requestId && error.requestId.length > 0)
-}
 
 describe('identity failures', () => {
   const cases: Array<[string, () => Promise<Record<string, string>>, number, string]> = [
@@ -121,7 +113,7 @@ describe('identity failures', () => {
         const response = await req.set(HTTPS).set(await headers())
         assert.equal(response.status, status)
         assert.equal(response.headers['content-type']?.split(';')[0], 'application/json')
-        assertErrorShape(response.body, code)
+        assertErrorShape(response, response.status, code)
         assert.ok(response.headers['x-request-id'])
         assert.equal(stack.simulator.state.calls.length, 0, 'nothing reached ThoughtSpot')
       })
@@ -138,7 +130,7 @@ describe('identity failures', () => {
       .set('Cookie', cookie)
       .set('Authorization', 'Bearer nope')
     assert.equal(response.status, 401)
-    assertErrorShape(response.body, 'INVALID_TOKEN')
+    assertErrorShape(response, response.status, 'INVALID_TOKEN')
     assert.equal(stack.simulator.state.callsTo('/auth/token/full').length, 0)
   })
 
@@ -148,7 +140,7 @@ describe('identity failures', () => {
       .set(HTTPS)
       .set('Cookie', 'tsbff.sid=s%3Aforged.signature')
     assert.equal(response.status, 401)
-    assertErrorShape(response.body, 'UNAUTHENTICATED')
+    assertErrorShape(response, response.status, 'UNAUTHENTICATED')
   })
 
   it('keeps a sane x-request-id and replaces an unsafe one', async () => {
@@ -238,7 +230,7 @@ describe('login, session view, logout', () => {
 
     const noCsrf = await stack.request.delete('/ts/session').set(HTTPS).set('Cookie', cookie)
     assert.equal(noCsrf.status, 403)
-    assertErrorShape(noCsrf.body, 'CSRF')
+    assertErrorShape(noCsrf, noCsrf.status, 'CSRF')
 
     const response = await stack.request
       .delete('/ts/session')
@@ -276,7 +268,7 @@ describe('a mapping without default', () => {
       const req = method === 'POST' ? strict.request.post(path) : strict.request.get(path)
       const response = await req.set(HTTPS).set('Authorization', `Bearer ${jwt}`)
       assert.equal(response.status, 403)
-      assertErrorShape(response.body, 'NOT_MAPPED')
+      assertErrorShape(response, response.status, 'NOT_MAPPED')
       assert.equal(strict.simulator.state.calls.length, 0)
     })
   }

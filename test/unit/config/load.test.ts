@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
-import { ConfigError, loadConfig, type Config } from '../../../src/config/load.js'
+import { loadConfig, type Config } from '../../../src/config/load.js'
+import { StartupError } from '../../../src/errors.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'tsbff-config-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
@@ -26,9 +27,9 @@ const NORMAL = {
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
-    loadConfig({ BFF_CONFIG: file(''), BFF_MAPPING: 'x', ...env })
+    loadConfig({ BFF_CONFIG: file(''), ...env })
   } catch (err) {
-    if (err instanceof ConfigError) return [...err.problems]
+    if (err instanceof StartupError) return [...err.problems]
     throw err
   }
   return []
@@ -136,7 +137,7 @@ describe('loadConfig', () => {
     try {
       loadConfig({ BFF_CONFIG: path, ...NORMAL })
     } catch (err) {
-      problems = (err as ConfigError).problems
+      problems = (err as StartupError).problems
     }
     const text = problems.join('\n')
     assert.equal(problems.length, 4, text)
@@ -174,18 +175,52 @@ describe('loadConfig', () => {
     try {
       loadConfig({ BFF_CONFIG: file('server:\n  port: [1\n') })
     } catch (err) {
-      problems = (err as ConfigError).problems
+      problems = (err as StartupError).problems
     }
     assert.match(problems.join('\n'), /:\d+: invalid YAML/)
   })
 
-  it('warns about a plain-http ThoughtSpot and clamps minRemainingSeconds to half the validity', () => {
-    const config = load(
-      { ...NORMAL, TS_HOST: 'http://127.0.0.1:1234' },
-      'tokens: { validitySeconds: 120, minRemainingSeconds: 100 }\n',
-    )
-    assert.equal(config.tokens.minRemainingSeconds, 60)
+  it('warns about a plain-http ThoughtSpot', () => {
+    const config = load({ ...NORMAL, TS_HOST: 'http://127.0.0.1:1234' })
     assert.ok(config.warnings.some((w) => w.includes('plain http')))
+  })
+
+  it('refuses minRemainingSeconds above half the validity instead of correcting it', () => {
+    let problems: readonly string[] = []
+    try {
+      load(NORMAL, 'tokens: { validitySeconds: 120, minRemainingSeconds: 100 }\n')
+    } catch (err) {
+      problems = (err as StartupError).problems
+    }
+    assert.match(
+      problems.join('\n'),
+      /tokens\.minRemainingSeconds: 100 is more than half .* at most 60/,
+    )
+  })
+
+  it('reports config, allowlist, mapping and key-file problems in one pass', () => {
+    const mapping = file('rules:\n  - when: { claim: roles }\n    groups: [x]\n')
+    let problems: readonly string[] = []
+    try {
+      loadConfig({
+        ...NORMAL,
+        IDENTITY_HS256_SECRET: '',
+        IDENTITY_PUBLIC_KEY_FILE: join(dir, 'no-such-key.pem'),
+        BFF_CONFIG: file(
+          'tokens: { validitySeconds: 120, minRemainingSeconds: 100 }\n' +
+            'proxy:\n  allow:\n    - { method: POST, path: /api/rest/2.0/auth/token/full }\n',
+        ),
+        BFF_MAPPING: mapping,
+      })
+    } catch (err) {
+      problems = (err as StartupError).problems
+    }
+    const text = problems.join('\n')
+    assert.match(text, /tokens\.minRemainingSeconds/)
+    assert.match(text, /proxy\.allow\[0\]: .*always refused/)
+    assert.match(text, new RegExp(`${mapping}:2: rules\\.0\\.when: needs exactly one of`))
+    assert.match(text, /IDENTITY_PUBLIC_KEY_FILE: cannot read .*no-such-key\.pem \(ENOENT\)/)
+    assert.equal(problems.length, 4, text)
   })
 
   it('deep-freezes the result', () => {
@@ -194,6 +229,21 @@ describe('loadConfig', () => {
     assert.throws(() => {
       ;(config.server as { port: number }).port = 1
     }, TypeError)
+  })
+
+  it('refuses a proxy.allow rule with an unknown method or empty groups, naming the line', () => {
+    let problems: readonly string[] = []
+    try {
+      load(
+        NORMAL,
+        'proxy:\n  allow:\n    - { method: FETCH, path: /api/rest/2.0/a }\n    - { method: GET, path: /api/rest/2.0/b, groups: [] }\n',
+      )
+    } catch (err) {
+      problems = (err as StartupError).problems
+    }
+    const text = problems.join('\n')
+    assert.match(text, /:3: proxy\.allow\.0\.method: /)
+    assert.match(text, /:4: proxy\.allow\.1\.groups: /)
   })
 
   it('refuses weak secrets', () => {

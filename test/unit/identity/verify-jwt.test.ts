@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { generateKeyPairSync } from 'node:crypto'
-import { hs256Source, KeySourceError, publicKeyFileSource } from '../../../src/identity/keys.js'
+import { StartupError } from '../../../src/errors.js'
+import { hs256Source, publicKeyFileSource } from '../../../src/identity/keys.js'
 import { createJwtVerifier } from '../../../src/identity/verify-jwt.js'
 import { usernameFrom } from '../../../src/identity/username.js'
 import { bearerTokenOf } from '../../../src/identity/authenticate.js'
@@ -101,7 +102,7 @@ describe('app JWT verification', () => {
   it('refuses private keys and junk as the public key file', () => {
     const privatePem = join(dir, 'private.pem')
     writeFileSync(privatePem, rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString())
-    assert.throws(() => publicKeyFileSource(privatePem), KeySourceError)
+    assert.throws(() => publicKeyFileSource(privatePem), StartupError)
     const junk = join(dir, 'junk.pem')
     writeFileSync(junk, 'hello')
     assert.throws(() => publicKeyFileSource(junk), /is not a PEM public key/)

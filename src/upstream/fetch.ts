@@ -1,15 +1,27 @@
 /**
- * The one door for the BFF's own calls to ThoughtSpot (mint, revoke, v1 login): timeout, error
- * mapping, latency metric and — through `UpstreamBudget` — the shared upstream rate budget.
- * Failures become typed BffErrors here, where they arise; nothing of a request body (which may
- * hold the secret key) or of ThoughtSpot's answer reaches a client.
+ * The one door for the BFF's own calls to ThoughtSpot (mint, revoke, v1 login and logout):
+ * upstream budget, timeout, latency metric, and the answer classified by `answers.ts`. Failures
+ * become typed BffErrors here, where they arise; nothing of a request body (which may hold the
+ * secret key) or of ThoughtSpot's answer reaches a client.
  */
-import { BffError, type ErrorCode } from '../errors.js'
+import { BffError, type ErrorCaseName } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
+import {
+  describeTransportFailure,
+  isHtmlType,
+  isJsonType,
+  isTimeoutAbort,
+  maintenancePage,
+  transportFailure,
+  upstreamRateLimited,
+} from './answers.js'
+import type { UpstreamBudget } from './budget.js'
 
+/** Why the BFF calls ThoughtSpot; a metric label, and it decides what a refusal means. */
 export type UpstreamPurpose = 'mint' | 'revoke' | 'login' | 'logout'
 
+/** One call of the BFF's own to ThoughtSpot. */
 export interface UpstreamRequest {
   method: 'GET' | 'POST'
   headers: Record<string, string>
@@ -21,35 +33,33 @@ export interface UpstreamRequest {
   redirect?: 'manual'
 }
 
+/** Sends one call to ThoughtSpot; resolves to an answer that passed the checks. */
 export type UpstreamFetch = (url: string, request: UpstreamRequest) => Promise<Response>
 
-/** Grants permission for one upstream request; resolves to a release function. */
-export interface UpstreamBudget {
-  acquire(): Promise<() => void>
-}
-
-export const unlimitedBudget: UpstreamBudget = { acquire: () => Promise.resolve(() => undefined) }
-
+/** Options of {@link createUpstreamFetch}. */
 export interface UpstreamOptions {
   timeoutMs: number
   log: Logger
   metrics: Metrics
-  budget?: UpstreamBudget
+  budget: UpstreamBudget
 }
 
-/** Which code a refused answer becomes, by purpose: a refused mint is UPSTREAM_AUTH_FAILED. */
-const REFUSAL_CODE: Readonly<Record<UpstreamPurpose, ErrorCode>> = {
+/** Which case a refused answer becomes, by purpose: a refused mint is UPSTREAM_AUTH_FAILED. */
+const REFUSAL: Readonly<Record<UpstreamPurpose, ErrorCaseName>> = {
   mint: 'UPSTREAM_AUTH_FAILED',
   login: 'UPSTREAM_AUTH_FAILED',
   revoke: 'UPSTREAM_UNAVAILABLE',
   logout: 'UPSTREAM_UNAVAILABLE',
 }
 
+/** Largest error body read for its code and incident id. */
+const MAX_FACTS_BODY = 64 * 1024
+
 /** ThoughtSpot's error code and incident id, if its body has them: safe to log, never the rest. */
 export async function errorFacts(response: Response): Promise<Record<string, unknown>> {
   try {
     const text = await response.text()
-    const json = JSON.parse(text.slice(0, 64 * 1024)) as { error?: { message?: unknown } }
+    const json = JSON.parse(text.slice(0, MAX_FACTS_BODY)) as { error?: { message?: unknown } }
     const message = json.error?.message
     if (message && typeof message === 'object') {
       const { code, incident_id_guid: incident } = message as Record<string, unknown>
@@ -61,15 +71,12 @@ export async function errorFacts(response: Response): Promise<Record<string, unk
   return {}
 }
 
-function isJson(response: Response): boolean {
-  return /^application\/(.+\+)?json\b/i.test(response.headers.get('content-type') ?? '')
-}
-
+/** Builds the door; every call takes a slot of `budget` for as long as it is in flight. */
 export function createUpstreamFetch(options: Readonly<UpstreamOptions>): UpstreamFetch {
-  const budget = options.budget ?? unlimitedBudget
+  const { log, metrics, budget } = options
   return async function upstreamFetch(url, request) {
     const release = await budget.acquire()
-    const stopTimer = options.metrics.upstreamDuration.startTimer({ purpose: request.purpose })
+    const stopTimer = metrics.upstreamDuration.startTimer({ purpose: request.purpose })
     let response: Response
     try {
       response = await fetch(url, {
@@ -82,19 +89,22 @@ export function createUpstreamFetch(options: Readonly<UpstreamOptions>): Upstrea
     } catch (err) {
       stopTimer({ status: 'error' })
       release()
-      const timedOut =
-        err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')
-      options.log.warn(
-        { event: 'upstream.failed', purpose: request.purpose, timedOut },
-        'ThoughtSpot unreachable',
+      const timedOut = isTimeoutAbort(err)
+      log.warn(
+        {
+          event: 'upstream.failed',
+          purpose: request.purpose,
+          host: new URL(url).host,
+          timedOut,
+          ...describeTransportFailure(err),
+        },
+        timedOut ? 'ThoughtSpot did not answer in time' : 'ThoughtSpot unreachable',
       )
-      throw timedOut
-        ? new BffError('UPSTREAM_TIMEOUT', 'ThoughtSpot did not answer in time.', { cause: err })
-        : new BffError('UPSTREAM_UNAVAILABLE', 'ThoughtSpot is unreachable.', { cause: err })
+      throw transportFailure(err, timedOut)
     }
     stopTimer({ status: String(response.status) })
     release()
-    return checkAnswer(response, request, options.log)
+    return checkAnswer(response, request, log)
   }
 }
 
@@ -104,19 +114,13 @@ async function checkAnswer(
   log: Logger,
 ): Promise<Response> {
   const { status } = response
+  const contentType = response.headers.get('content-type')
   if (status === 429) {
-    const retryAfter = Number(response.headers.get('retry-after'))
     await response.body?.cancel()
-    throw new BffError(
-      'RATE_LIMITED',
-      'ThoughtSpot is rate-limiting this service; retry shortly.',
-      {
-        retryAfter: Number.isFinite(retryAfter) && retryAfter > 0 ? Math.ceil(retryAfter) : 1,
-      },
-    )
+    throw upstreamRateLimited(response.headers.get('retry-after'))
   }
-  const expected = request.redirect === 'manual' && status >= 300 && status < 400
-  if (!response.ok && !expected) {
+  const redirected = request.redirect === 'manual' && status >= 300 && status < 400
+  if (!response.ok && !redirected) {
     log.warn(
       {
         event: 'upstream.refused',
@@ -126,27 +130,26 @@ async function checkAnswer(
       },
       'ThoughtSpot refused a call',
     )
-    const code =
+    const refusal =
       status >= 500 && request.purpose !== 'mint'
         ? 'UPSTREAM_UNAVAILABLE'
-        : REFUSAL_CODE[request.purpose]
-    throw new BffError(code, `ThoughtSpot refused the ${request.purpose} call (status ${status}).`)
+        : REFUSAL[request.purpose]
+    throw new BffError(
+      refusal,
+      `ThoughtSpot refused the ${request.purpose} call (status ${status}).`,
+    )
   }
   const expect = request.expect ?? 'json'
-  const html = /^text\/html\b/i.test(response.headers.get('content-type') ?? '')
-  if (status !== 204 && ((expect === 'json' && !isJson(response)) || (expect === 'text' && html))) {
+  const notApi =
+    (expect === 'json' && !isJsonType(contentType)) ||
+    (expect === 'text' && isHtmlType(contentType))
+  if (status !== 204 && notApi) {
     await response.body?.cancel()
     log.warn(
-      { event: 'upstream.not_json', purpose: request.purpose, status },
+      { event: 'upstream.not_api', purpose: request.purpose, status, contentType },
       'ThoughtSpot sent a non-API page',
     )
-    throw new BffError(
-      'UPSTREAM_UNAVAILABLE',
-      'ThoughtSpot answered with a maintenance or error page.',
-      {
-        status: 503,
-      },
-    )
+    throw maintenancePage()
   }
   return response
 }

@@ -1,5 +1,5 @@
 /**
- * The BFF's own upstream budget (SPEC §5): a concurrency cap and a token-bucket rate, waiters
+ * The BFF's own upstream budget: a concurrency cap and a token-bucket rate, waiters
  * served FIFO for at most queueTimeoutMs, then 429 RATE_LIMITED. Real timers; only lower bounds
  * on time are asserted, so a slow machine cannot fail them.
  */
@@ -7,7 +7,8 @@ import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it } from 'node:test'
 import { BffError } from '../../../src/errors.js'
-import { createUpstreamBudget } from '../../../src/thoughtspot/budget.js'
+import { memoryRateBucket } from '../../../src/state/rate-bucket.js'
+import { createUpstreamBudget } from '../../../src/upstream/budget.js'
 
 type Release = () => void
 
@@ -41,7 +42,7 @@ describe('createUpstreamBudget', () => {
   it('caps concurrency: the third acquire waits until one releases, and waiters go FIFO', async () => {
     const budget = createUpstreamBudget({
       maxConcurrency: 2,
-      maxRequestsPerSecond: 10_000,
+      rate: memoryRateBucket(10_000),
       queueTimeoutMs: 2000,
     })
     const first = await budget.acquire()
@@ -79,7 +80,7 @@ describe('createUpstreamBudget', () => {
   it('rejects a waiter with RATE_LIMITED and a Retry-After after queueTimeoutMs', async () => {
     const budget = createUpstreamBudget({
       maxConcurrency: 1,
-      maxRequestsPerSecond: 10_000,
+      rate: memoryRateBucket(10_000),
       queueTimeoutMs: 60,
     })
     const held = await budget.acquire()
@@ -105,7 +106,7 @@ describe('createUpstreamBudget', () => {
   it('rejects with RATE_LIMITED when the rate, not concurrency, keeps a waiter past the timeout', async () => {
     const budget = createUpstreamBudget({
       maxConcurrency: 100,
-      maxRequestsPerSecond: 1,
+      rate: memoryRateBucket(1),
       queueTimeoutMs: 50,
     })
     ;(await budget.acquire())()
@@ -121,7 +122,7 @@ describe('createUpstreamBudget', () => {
   it('a release function called twice releases once', async () => {
     const budget = createUpstreamBudget({
       maxConcurrency: 1,
-      maxRequestsPerSecond: 10_000,
+      rate: memoryRateBucket(10_000),
       queueTimeoutMs: 2000,
     })
     const first = await budget.acquire()
@@ -148,7 +149,7 @@ describe('createUpstreamBudget', () => {
   it('limits the rate: at 10/s with a burst of 1, five acquires in a row take ≥ ~300 ms', async () => {
     const budget = createUpstreamBudget({
       maxConcurrency: 100,
-      maxRequestsPerSecond: 10,
+      rate: memoryRateBucket(10),
       queueTimeoutMs: 5000,
     })
     const grantedAt: number[] = []
@@ -174,7 +175,7 @@ describe('createUpstreamBudget', () => {
   it('applies the rate to acquires made one after another, not only to a queue', async () => {
     const budget = createUpstreamBudget({
       maxConcurrency: 1,
-      maxRequestsPerSecond: 10,
+      rate: memoryRateBucket(10),
       queueTimeoutMs: 5000,
     })
     const started = performance.now()

@@ -1,19 +1,30 @@
 /**
  * ThoughtSpot sessions the BFF holds per user for the REST v1 proxy (and for v2 when
  * TS_AUTH_API=v1): mint a token → `session/login/token` with `no_url_redirection=true` → keep
- * the `JSESSIONID`/`clientId` cookies server-side. The browser never sees them. A session that
- * dies (upstream 401) is dropped and logged in again once.
+ * the `JSESSIONID`/`clientId` cookies server-side, in their own cache namespace. The browser never
+ * sees them. A session that dies (upstream 401) is dropped and logged in again once. One login per
+ * user at a time, across replicas, like mints.
  */
 import { createHash } from 'node:crypto'
 import { BffError } from '../errors.js'
 import type { Access } from '../mapping/evaluate.js'
 import type { Logger } from '../observability/logger.js'
 import type { AppUser } from '../scope.js'
-import type { UpstreamFetch } from '../thoughtspot/upstream.js'
-import type { TokenCache } from '../tokens/cache.js'
-import { SingleFlight } from '../tokens/single-flight.js'
+import { exclusive } from '../state/exclusive.js'
+import type { Lock } from '../state/lock.js'
+import { SingleFlight } from '../state/single-flight.js'
+import type { TokenCache } from '../state/token-cache.js'
 import type { TokenService } from '../tokens/token-service.js'
+import type { UpstreamFetch } from './fetch.js'
 
+/**
+ * How long a held session is trusted before the BFF logs in again. ThoughtSpot ends idle sessions
+ * after 30 minutes or more; 20 stays below that, and a session that died sooner is noticed by its
+ * 401 anyway.
+ */
+export const HELD_SESSION_LIFE_MS = 20 * 60 * 1000
+
+/** Whose session, and where to log. */
 export interface SessionRequest {
   user: AppUser
   access: Access
@@ -21,22 +32,27 @@ export interface SessionRequest {
   log: Logger
 }
 
-export interface TsSessions {
+/** The held sessions. */
+export interface HeldSessions {
   /** The `Cookie` header value of the user's ThoughtSpot session, logging in when needed. */
   cookieFor(request: SessionRequest): Promise<string>
   /** Forgets a session ThoughtSpot no longer accepts. */
   drop(request: Pick<SessionRequest, 'user' | 'access'>): Promise<void>
-  /** Logout: ends every held session of the user upstream (v1 session/logout), best effort. */
-  endAll(username: string, log: Logger): Promise<void>
+  /** Logout: ends every held session of the user upstream (v1 session/logout), best effort; resolves to how many. */
+  endAll(username: string, log: Logger): Promise<number>
 }
 
-export interface TsSessionsOptions {
+/** Options of {@link createHeldSessions}. */
+export interface HeldSessionsOptions {
   host: string
   tokens: TokenService
   fetch: UpstreamFetch
-  /** Where session cookies are kept (the token-cache interface: same lifecycle, same seam). */
+  /** Where session cookies are kept: the held-sessions namespace, never the token cache. */
   cache: TokenCache
-  /** How long a held session is trusted before logging in again (ThoughtSpot idles out ≥ 30 min). */
+  locks: Lock
+  /** How long a login may hold its key's lease. */
+  leaseMs: number
+  /** How long a held session is trusted; default {@link HELD_SESSION_LIFE_MS}. */
   lifetimeMs?: number
   now?: () => number
 }
@@ -52,10 +68,10 @@ export function cookieHeaderFrom(setCookies: readonly string[]): string {
     .join('; ')
 }
 
-export function createTsSessions(options: Readonly<TsSessionsOptions>): TsSessions {
+export function createHeldSessions(options: Readonly<HeldSessionsOptions>): HeldSessions {
   const { host, tokens, fetch, cache } = options
   const now = options.now ?? Date.now
-  const lifetimeMs = options.lifetimeMs ?? 20 * 60 * 1000
+  const lifetimeMs = options.lifetimeMs ?? HELD_SESSION_LIFE_MS
   const logins = new SingleFlight<string>()
 
   const keyOf = (request: Pick<SessionRequest, 'user' | 'access'>): string =>
@@ -119,7 +135,15 @@ export function createTsSessions(options: Readonly<TsSessionsOptions>): TsSessio
       const key = keyOf(request)
       const held = await cache.get(key)
       if (held) return held.token
-      return logins.run(key, () => login(request, key))
+      return logins.run(key, () =>
+        exclusive({
+          lock: options.locks,
+          key: `login:${key}`,
+          leaseMs: options.leaseMs,
+          peek: async () => (await cache.get(key))?.token,
+          work: () => login(request, key),
+        }),
+      )
     },
     drop: (request) => cache.delete(keyOf(request)),
     async endAll(username, log) {
@@ -140,11 +164,13 @@ export function createTsSessions(options: Readonly<TsSessionsOptions>): TsSessio
         }),
       )
       const failed = results.filter((result) => result.status === 'rejected').length
-      if (held.length > 0)
-        log.info(
-          { event: 'ts_session.ended', username, count: held.length - failed, failed },
-          'ended ThoughtSpot sessions',
+      if (failed > 0) {
+        log.warn(
+          { event: 'ts_session.end_failed', username, failed },
+          'some ThoughtSpot sessions could not be ended; they idle out on their own',
         )
+      }
+      return held.length - failed
     },
   }
 }

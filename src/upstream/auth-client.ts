@@ -1,15 +1,17 @@
 /**
- * ThoughtSpot's trusted-auth calls (thoughtspot-api.md §2–§3): mint through REST v2
+ * ThoughtSpot's trusted-auth calls (docs/THOUGHTSPOT.md, "Minting"): mint through REST v2
  * `auth/token/full|object|custom` or REST v1 `session/auth/token`, and revoke. Every answer is
  * normalised to `MintedToken`. The request body holds the secret key, so no error built here
  * carries anything of the request or of ThoughtSpot's answer beyond its status.
  */
 import { BffError } from '../errors.js'
 import type { Access } from '../mapping/evaluate.js'
-import type { UpstreamFetch } from '../thoughtspot/upstream.js'
+import type { UpstreamFetch } from './fetch.js'
 
+/** Which ThoughtSpot call minted a token. */
 export type MintApi = 'v2-full' | 'v2-object' | 'v2-custom' | 'v1'
 
+/** Who to mint for, and how. */
 export interface MintRequest {
   username: string
   email: string | null
@@ -20,6 +22,7 @@ export interface MintRequest {
   validitySeconds: number
 }
 
+/** A token ThoughtSpot minted, normalised over the four APIs. */
 export interface MintedToken {
   token: string
   /** Epoch ms. */
@@ -27,15 +30,18 @@ export interface MintedToken {
   api: MintApi
 }
 
+/** ThoughtSpot's trusted-auth calls. */
 export interface TsAuthClient {
   mint(request: MintRequest): Promise<MintedToken>
   /** Revokes one v2 token (best effort at logout). */
   revoke(token: string): Promise<void>
 }
 
+/** Options of {@link createTsAuthClient}. */
 export interface TsAuthClientOptions {
   host: string
-  secretKey: string
+  /** The trusted-auth secret key to mint in `orgId` with: read at each mint (rotation, per-org keys). */
+  secretKeyFor: (orgId: number) => string
   authApi: 'v2' | 'v1'
   fetch: UpstreamFetch
   now?: () => number
@@ -103,19 +109,47 @@ export function v1MintForm(request: MintRequest): Record<string, string> {
   }
 }
 
+/** Longest token accepted from ThoughtSpot; real ones are a few hundred characters. */
+const MAX_TOKEN_LENGTH = 8192
+
+/**
+ * What a token may be made of: visible ASCII only. A token goes into an `Authorization` header
+ * and a `text/plain` body; anything else (whitespace, controls, non-ASCII) would break every
+ * proxied call of the user, or worse, inject into a header.
+ */
+const TOKEN_CHARS = /^[\x21-\x7e]+$/
+
+/** True when `token` is something the BFF may hand out and send as a bearer credential. */
+export function isUsableToken(token: unknown): token is string {
+  return typeof token === 'string' && token.length <= MAX_TOKEN_LENGTH && TOKEN_CHARS.test(token)
+}
+
+/** The longest a v1 token is counted on to live (ThoughtSpot answers no expiry for v1). */
+const V1_TOKEN_LIFE_SECONDS = 300
+
 function readMintResponse(json: unknown): { token: string; expiresAt: number } | null {
   if (json === null || typeof json !== 'object') return null
   const body = json as Record<string, unknown>
   const token = body.token
   const expiresAt = body.expiration_time_in_millis
-  if (typeof token !== 'string' || token.length === 0) return null
+  if (!isUsableToken(token)) return null
   if (typeof expiresAt !== 'number' || !Number.isFinite(expiresAt)) return null
   // Token (full/object) and AccessToken (custom) share these two fields; nothing else is needed.
   return { token, expiresAt }
 }
 
+async function readJson(response: Response): Promise<unknown> {
+  try {
+    return JSON.parse(await response.text()) as unknown
+  } catch {
+    // A 200 whose body is not JSON after all: a broken answer, never a 500.
+    return null
+  }
+}
+
+/** The trusted-auth client. */
 export function createTsAuthClient(options: Readonly<TsAuthClientOptions>): TsAuthClient {
-  const { host, secretKey, authApi, fetch } = options
+  const { host, secretKeyFor, authApi, fetch } = options
   const now = options.now ?? Date.now
 
   async function mintV2(api: Exclude<MintApi, 'v1'>, request: MintRequest): Promise<MintedToken> {
@@ -123,10 +157,13 @@ export function createTsAuthClient(options: Readonly<TsAuthClientOptions>): TsAu
     const response = await fetch(`${host}/api/rest/2.0/auth/token/${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ ...v2MintBody(api, request), secret_key: secretKey }),
+      body: JSON.stringify({
+        ...v2MintBody(api, request),
+        secret_key: secretKeyFor(request.access.orgId),
+      }),
       purpose: 'mint',
     })
-    const minted = readMintResponse(await response.json())
+    const minted = readMintResponse(await readJson(response))
     if (!minted) throw badAnswer()
     return { ...minted, api }
   }
@@ -139,15 +176,22 @@ export function createTsAuthClient(options: Readonly<TsAuthClientOptions>): TsAu
         accept: 'text/plain',
         'x-requested-by': 'ThoughtSpot',
       },
-      body: new URLSearchParams({ ...v1MintForm(request), secret_key: secretKey }).toString(),
+      body: new URLSearchParams({
+        ...v1MintForm(request),
+        secret_key: secretKeyFor(request.access.orgId),
+      }).toString(),
       purpose: 'mint',
       expect: 'text',
     })
     const token = (await response.text()).trim()
-    if (token.length === 0 || token.length > 8192 || /\s/.test(token)) throw badAnswer()
+    if (!isUsableToken(token)) throw badAnswer()
     // v1 answers no expiry: a v1 token lives until 5 minutes after the next mint with the same
-    // key (thoughtspot-api.md §3.1), so the BFF counts on no more than that.
-    return { token, expiresAt: now() + Math.min(request.validitySeconds, 300) * 1000, api: 'v1' }
+    // key (docs/THOUGHTSPOT.md, "REST v1 tokens"), so the BFF counts on no more than that.
+    return {
+      token,
+      expiresAt: now() + Math.min(request.validitySeconds, V1_TOKEN_LIFE_SECONDS) * 1000,
+      api: 'v1',
+    }
   }
 
   return {

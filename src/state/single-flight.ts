@@ -1,8 +1,10 @@
 /**
- * One mint per key at a time (jose's `pendingFetch` pattern, STYLE §1): the promise is stored
- * synchronously so the next caller joins it, and cleared in `finally` — only if it is still the
- * current one — so a failure cannot wedge the key.
+ * One run per key at a time in this process (the pattern of jose's remote JWKS reload): the promise
+ * is stored synchronously so the next caller joins it, and cleared in `finally` — only if it is
+ * still the current one — so a failure cannot wedge the key. Across replicas, `exclusive.ts`.
  */
+
+/** In-process joining of concurrent runs for one key. */
 export class SingleFlight<T> {
   readonly #pending = new Map<string, Promise<T>>()
 
@@ -21,6 +23,7 @@ export class SingleFlight<T> {
     return current
   }
 
+  /** Keys with a run in flight. */
   get inFlight(): number {
     return this.#pending.size
   }

@@ -1,0 +1,102 @@
+/**
+ * Every piece of state the BFF shares between requests, as one bundle of seams. `createServices`
+ * takes a bundle or builds one from the config here, in one place: the memory bundle for one
+ * replica, the Redis bundle when `redis.url` is set. Nothing in the request path knows which.
+ */
+import type { Config } from '../config/load.js'
+import { StartupError } from '../errors.js'
+import type { Logger } from '../observability/logger.js'
+import { memoryLock, type Lock } from './lock.js'
+import { memoryRateBucket, type RateBucket } from './rate-bucket.js'
+import { memoryRateLimit, type RateLimit } from './rate-limit.js'
+import { memorySessionBackend, type SessionBackend } from './session-store.js'
+import { MemoryTokenCache, type TokenCache } from './token-cache.js'
+
+/** The per-minute limits of SPEC's rate-limit rule. */
+export interface Limits {
+  /** Every /ts/* request, per client IP. */
+  perIp: RateLimit
+  /** Every authenticated request, per user. */
+  perUser: RateLimit
+  /** Token mints (cache misses and fresh=true), per user. */
+  mints: RateLimit
+}
+
+/** The shared state of one deployment. */
+export interface Stores {
+  /** `memory` or `redis`, for the start-up log and /readyz. */
+  kind: 'memory' | 'redis'
+  sessions: SessionBackend
+  /** Minted ThoughtSpot tokens. */
+  tokens: TokenCache
+  /** ThoughtSpot sessions the BFF holds for v1 calls: their own namespace, never mixed with tokens. */
+  heldSessions: TokenCache
+  limits: Limits
+  /** The upstream rate, shared by every replica. */
+  upstreamRate: RateBucket
+  /** One mint (or v1 login) per key at a time. */
+  locks: Lock
+  /** Resolves when the store answers (readiness); rejects naming what does not. */
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+/** The limit specs from the config: one place names what each limit is for. */
+export function limitSpecs(config: Pick<Config, 'rateLimits'>) {
+  const { rateLimits } = config
+  return {
+    perIp: {
+      name: 'ip',
+      pointsPerMinute: rateLimits.perIpPerMinute,
+      what: 'requests from this address',
+    },
+    perUser: {
+      name: 'user',
+      pointsPerMinute: rateLimits.perUserPerMinute,
+      what: 'requests for this user',
+    },
+    mints: {
+      name: 'mint',
+      pointsPerMinute: rateLimits.mintsPerUserPerMinute,
+      what: 'token mints for this user',
+    },
+  } as const
+}
+
+/** State in this process: one replica, demo mode, most tests. */
+export function createMemoryStores(
+  config: Pick<Config, 'rateLimits' | 'thoughtspot'>,
+  now: () => number = Date.now,
+): Stores {
+  const specs = limitSpecs(config)
+  const sessions = memorySessionBackend(now)
+  return {
+    kind: 'memory',
+    sessions,
+    tokens: new MemoryTokenCache(now),
+    heldSessions: new MemoryTokenCache(now),
+    limits: {
+      perIp: memoryRateLimit(specs.perIp),
+      perUser: memoryRateLimit(specs.perUser),
+      mints: memoryRateLimit(specs.mints),
+    },
+    upstreamRate: memoryRateBucket(config.thoughtspot.maxRequestsPerSecond),
+    locks: memoryLock(now),
+    ping: () => sessions.ping(),
+    close: () => sessions.close(),
+  }
+}
+
+/** The deployment's shared state, as the config names it: memory, or Redis when `redis.url` is set. */
+export function createStores(
+  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis'>,
+  context: { log: Logger; now: () => number },
+): Stores {
+  if (config.redis.url !== null) {
+    // Fail closed rather than silently keep sessions and tokens per replica.
+    throw new StartupError([
+      'REDIS_URL: shared state in Redis is not available in this version yet; run one replica without it',
+    ])
+  }
+  return createMemoryStores(config, context.now)
+}

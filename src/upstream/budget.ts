@@ -1,0 +1,120 @@
+/**
+ * The BFF's own upstream budget: ThoughtSpot limits each client IP (about 100 requests/s with a
+ * small burst) and every user's traffic leaves from the BFF's IP, so one busy user must not get
+ * everyone locked out. Two limits:
+ *  - concurrency: at most `maxConcurrency` upstream requests in flight, per replica;
+ *  - rate: a token from the {@link RateBucket}, shared by every replica when Redis is used.
+ * A request waits in FIFO order for at most `queueTimeoutMs`, then gets 429 RATE_LIMITED.
+ */
+import { BffError } from '../errors.js'
+import type { RateBucket } from '../state/rate-bucket.js'
+
+/** Grants permission for one upstream request; resolves to its release function. */
+export interface UpstreamBudget {
+  acquire(): Promise<() => void>
+}
+
+/** No limits at all, for tests of the forwarder alone. */
+export const unlimitedBudget: UpstreamBudget = { acquire: () => Promise.resolve(() => undefined) }
+
+/** Options of {@link createUpstreamBudget}. */
+export interface BudgetOptions {
+  maxConcurrency: number
+  queueTimeoutMs: number
+  rate: RateBucket
+}
+
+interface Waiter {
+  resolve: (release: () => void) => void
+  reject: (err: unknown) => void
+  timer: NodeJS.Timeout
+}
+
+function refusal(): BffError {
+  return new BffError('RATE_LIMITED', 'ThoughtSpot capacity is busy; retry in a moment.', {
+    retryAfter: 1,
+  })
+}
+
+/** The budget; `inFlight()` tells how many granted requests have not been released. */
+export function createUpstreamBudget(
+  options: Readonly<BudgetOptions>,
+): UpstreamBudget & { inFlight(): number } {
+  const queue: Waiter[] = []
+  let inFlight = 0
+  let pumping = false
+  let wakeTimer: NodeJS.Timeout | undefined
+
+  const releaser = (): (() => void) => {
+    let done = false
+    return () => {
+      if (done) return
+      done = true
+      inFlight--
+      void pump()
+    }
+  }
+
+  /**
+   * Grants waiters in order while a slot is free and the bucket gives a token. Taking a token may
+   * be a Redis round trip, so one pump runs at a time; a waiter that timed out meanwhile has left
+   * the queue, and the token goes to the next one.
+   */
+  async function pump(): Promise<void> {
+    if (pumping) return
+    pumping = true
+    try {
+      while (queue.length > 0 && inFlight < options.maxConcurrency) {
+        let wait: number
+        try {
+          wait = await options.rate.take()
+        } catch (err) {
+          const waiter = queue.shift()
+          if (waiter) settle(waiter, () => waiter.reject(err))
+          continue
+        }
+        if (wait > 0) {
+          if (!wakeTimer) {
+            wakeTimer = setTimeout(() => {
+              wakeTimer = undefined
+              void pump()
+            }, wait)
+            wakeTimer.unref()
+          }
+          return
+        }
+        const waiter = queue.shift()
+        if (!waiter) return
+        inFlight++
+        settle(waiter, () => waiter.resolve(releaser()))
+      }
+    } finally {
+      pumping = false
+    }
+  }
+
+  function settle(waiter: Waiter, done: () => void): void {
+    clearTimeout(waiter.timer)
+    done()
+  }
+
+  return {
+    acquire() {
+      return new Promise((resolve, reject) => {
+        const waiter: Waiter = {
+          resolve,
+          reject,
+          timer: setTimeout(() => {
+            const index = queue.indexOf(waiter)
+            if (index >= 0) queue.splice(index, 1)
+            reject(refusal())
+          }, options.queueTimeoutMs),
+        }
+        waiter.timer.unref()
+        queue.push(waiter)
+        void pump()
+      })
+    },
+    inFlight: () => inFlight,
+  }
+}
