@@ -49,7 +49,17 @@ export function createMappingHolder(
   check: MappingCheck = () => [],
   pollIntervalMs = 1000,
 ): MappingHolder {
+  // Warnings never refuse a file, but an operator tailing the log should see them once per load.
+  const warn = (loaded: LoadedMapping): void => {
+    if (loaded.warnings.length > 0) {
+      log.warn(
+        { event: 'mapping.warnings', file, warnings: loaded.warnings },
+        'the mapping has warnings (npm run mapping -- check explains them)',
+      )
+    }
+  }
   let current = load(file, check)
+  warn(current)
   let watching = false
 
   const reload = (): boolean => {
@@ -59,6 +69,7 @@ export function createMappingHolder(
         { event: 'mapping.reloaded', file, rules: current.mapping.rules.length },
         'mapping reloaded',
       )
+      warn(current)
       return true
     } catch (err) {
       const problems = err instanceof MappingLoadError ? err.problems : [String(err)]
