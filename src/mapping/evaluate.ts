@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto'
 import type { ClaimPattern } from './pattern.js'
 import type { AccessLevel, LoadedMapping, MappingRule } from './schema.js'
 
+/** One `filter_rules` entry of an `auth/token/custom` mint. */
 export interface FilterRule {
   column_name: string
   operator: string
   values: Array<string | number | boolean>
 }
 
+/** One `variable_values` entry of an `auth/token/custom` mint. */
 export interface VariableValue {
   name: string
   values: Array<string | number | boolean>

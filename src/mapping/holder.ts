@@ -9,6 +9,7 @@ import { loadMappingFile, type LoadedMapping } from './schema.js'
 /** Cross-checks with the rest of the config, e.g. attributes need TS_AUTH_API=v2. */
 export type MappingCheck = (loaded: LoadedMapping) => string[]
 
+/** A mapping file that cannot be used, with every problem (`file:line: key: message`). */
 export class MappingLoadError extends Error {
   readonly problems: readonly string[]
   constructor(problems: readonly string[]) {
@@ -18,6 +19,7 @@ export class MappingLoadError extends Error {
   }
 }
 
+/** The mapping in force, and how it is kept current. */
 export interface MappingHolder {
   current(): LoadedMapping
   /** Re-reads the file; returns whether the new mapping was taken. */

@@ -12,6 +12,7 @@ export interface ClaimPattern {
   test(text: string): boolean
 }
 
+/** A compiled pattern, or the one-sentence reason it was refused. */
 export type PatternResult = { pattern: ClaimPattern } | { problem: string }
 
 /** Longest pattern accepted; RE2 also bounds the compiled program itself. */

@@ -8,7 +8,9 @@ import type { UsernameCase } from '../identity/username.js'
 import { compilePattern, type ClaimPattern } from './pattern.js'
 import { mappingWarnings } from './warnings.js'
 
+/** ThoughtSpot access levels a mapping may grant. */
 export const ACCESS_LEVELS = ['FULL', 'REPORT_BOOK_VIEW'] as const
+/** `FULL` or `REPORT_BOOK_VIEW` (object-scoped tokens only). */
 export type AccessLevel = (typeof ACCESS_LEVELS)[number]
 
 /** ThoughtSpot's filter_rules operators (thoughtspot-api.md §2.3). */
@@ -99,6 +101,7 @@ const attribute = z
     }
   })
 
+/** The whole mapping file; `.strict()` everywhere so unknown keys fail with their path. */
 export const mappingSchema = z
   .object({
     default: z.object(grant).strict().optional(),
@@ -108,8 +111,11 @@ export const mappingSchema = z
   })
   .strict()
 
+/** A parsed mapping file. */
 export type Mapping = z.output<typeof mappingSchema>
+/** One entry of `rules:`. */
 export type MappingRule = Mapping['rules'][number]
+/** One entry of `attributes:`. */
 export type MappingAttribute = Mapping['attributes'][number]
 
 /** A validated mapping file, ready for `evaluateMapping`. */
