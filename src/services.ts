@@ -88,11 +88,10 @@ export function createServices(config: Config, options: ServiceOptions): Service
   if (host === null) throw new StartupError(['thoughtspot.host: not set'])
 
   const allowlist = compileAllowlist(config.proxy.allow)
-  const mapping = createMappingHolder(
-    config.mappingFile,
-    log,
-    mappingFitsConfig(thoughtspot.authApi),
-  )
+  const mapping = createMappingHolder(config.mappingFile, log, {
+    check: mappingFitsConfig(thoughtspot.authApi),
+    usernameCase: config.identity.usernameCase,
+  })
   const keySource = options.keySource ?? keySourceOf(config)
   const metrics = options.metrics ?? createMetrics()
   const audit = createAudit(log)

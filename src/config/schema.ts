@@ -109,6 +109,8 @@ export const configSchema = z
         issuer: z.string().min(1).nullable().default(null),
         audience: z.string().min(1).nullable().default(null),
         usernameClaim: z.string().min(1).default('sub'),
+        /** `lower` lower-cases every username; ThoughtSpot and the mapping's `users:` must agree. */
+        usernameCase: z.enum(['preserve', 'lower']).default('preserve'),
         emailClaim: z.string().min(1).default('email'),
         displayNameClaim: z.string().min(1).default('name'),
         clockToleranceSeconds: z.number().int().min(0).max(300).default(30),

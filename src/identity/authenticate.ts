@@ -8,12 +8,13 @@ import type { JWTPayload } from 'jose'
 import { BffError } from '../errors.js'
 import { scopeOf, type AppUser } from '../scope.js'
 import { userFromSession } from '../session/user.js'
-import { profileClaim, usernameFrom } from './username.js'
+import { profileClaim, usernameFrom, type UsernameCase } from './username.js'
 import type { VerifyJwt } from './verify-jwt.js'
 
-/** Which claims name the user, their email and display name. */
+/** Which claims name the user, their email and display name, and how the username is cased. */
 export interface ClaimNames {
   usernameClaim: string
+  usernameCase: UsernameCase
   emailClaim: string
   displayNameClaim: string
 }
@@ -36,7 +37,7 @@ export async function userFromBearer(
   const payload: JWTPayload = await verify(bearerTokenOf(header))
   const claims = payload as Record<string, unknown>
   return {
-    username: usernameFrom(claims, names.usernameClaim),
+    username: usernameFrom(claims, names.usernameClaim, names.usernameCase),
     email: profileClaim(claims, names.emailClaim, 'email'),
     displayName: profileClaim(claims, names.displayNameClaim, 'name'),
     claims,

@@ -3,14 +3,17 @@
  * clock, so the table of cases in test/unit/mapping covers it completely.
  */
 import { createHash } from 'node:crypto'
+import type { ClaimPattern } from './pattern.js'
 import type { AccessLevel, LoadedMapping, MappingRule } from './schema.js'
 
+/** One `filter_rules` entry of an `auth/token/custom` mint. */
 export interface FilterRule {
   column_name: string
   operator: string
   values: Array<string | number | boolean>
 }
 
+/** One `variable_values` entry of an `auth/token/custom` mint. */
 export interface VariableValue {
   name: string
   values: Array<string | number | boolean>
@@ -32,13 +35,21 @@ export interface Access {
   digest: string
 }
 
-export type Evaluation =
-  | { outcome: 'mapped'; access: Access }
-  | { outcome: 'not-mapped' }
-  | { outcome: 'denied'; rule: number }
+/** Why a user is refused: a deny rule matched, or a row-filter claim cannot be used. */
+export type Denial =
+  | { outcome: 'denied'; reason: 'rule'; rule: number }
+  | {
+      outcome: 'denied'
+      reason: 'attribute'
+      /** Index into `mapping.attributes`. */
+      attribute: number
+      claim: string
+      /** What is wrong with the claim's value, for the log (never the value itself). */
+      problem: string
+    }
 
-/** Claim values longer than this are never tested against operator patterns. */
-const MAX_TESTED_LENGTH = 1024
+/** The mapping result; plain data, so a caller may memoise it by claims. */
+export type Evaluation = { outcome: 'mapped'; access: Access } | { outcome: 'not-mapped' } | Denial
 
 /** Reads `claim`, or a dotted path into nested claims (`realm_access.roles`) when no such key. */
 export function readClaim(claims: Readonly<Record<string, unknown>>, claim: string): unknown {
@@ -51,15 +62,20 @@ export function readClaim(claims: Readonly<Record<string, unknown>>, claim: stri
   return node
 }
 
-function asText(value: unknown): string | undefined {
-  if (typeof value === 'string') return value.length <= MAX_TESTED_LENGTH ? value : undefined
+/**
+ * Strings, numbers and booleans compare as text. Every length is tested: the operators, RE2 among
+ * them, are linear, and a cap would let an over-long claim slip past a deny rule.
+ */
+export function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value
   if (typeof value === 'number' || typeof value === 'boolean') return String(value)
   return undefined
 }
 
-function ruleMatches(
+/** Whether a rule's `when` holds for these claims (SPEC §4 operators; a missing claim: no). */
+export function ruleMatches(
   rule: MappingRule,
-  pattern: RegExp | null,
+  pattern: ClaimPattern | null,
   claims: Readonly<Record<string, unknown>>,
 ): boolean {
   const value = readClaim(claims, rule.when.claim)
@@ -76,15 +92,44 @@ function ruleMatches(
   return pattern !== null && pattern.test(text)
 }
 
-function attributeValues(value: unknown): Array<string | number | boolean> | undefined {
-  const items = Array.isArray(value) ? value : [value]
-  const values = items.filter(
-    (item): item is string | number | boolean =>
-      typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean',
-  )
-  return values.length > 0 ? values : undefined
+type AttributeValues = { values: Array<string | number | boolean> } | { problem: string }
+
+function attributeItem(item: unknown): string | number | boolean | undefined {
+  if (typeof item === 'string') return item.trim().length > 0 ? item : undefined
+  if (typeof item === 'number') return Number.isFinite(item) ? item : undefined
+  if (typeof item === 'boolean') return item
+  return undefined
 }
 
+/**
+ * A present row-filter claim must be usable as a whole: a non-blank string, a number, a boolean,
+ * or a non-empty list of only those. Anything else (null, an object, an empty list, a list with
+ * one unusable item) refuses the user: dropping it would mint with fewer filters, i.e. more rows,
+ * and dropping one item of a NOT_IN list widens it too.
+ */
+function attributeValues(value: unknown): AttributeValues {
+  if (value === null) return { problem: 'is null' }
+  if (!Array.isArray(value)) {
+    const item = attributeItem(value)
+    if (item !== undefined) return { values: [item] }
+    return { problem: typeof value === 'string' ? 'is blank' : `is ${describeShape(value)}` }
+  }
+  if (value.length === 0) return { problem: 'is an empty list' }
+  const values: Array<string | number | boolean> = []
+  for (const [index, element] of value.entries()) {
+    const item = attributeItem(element)
+    if (item === undefined) return { problem: `has an unusable item at [${index}]` }
+    values.push(item)
+  }
+  return { values }
+}
+
+function describeShape(value: unknown): string {
+  if (Array.isArray(value)) return 'a list'
+  return value !== null && typeof value === 'object' ? 'an object' : `a ${typeof value}`
+}
+
+/** Claims × mapping → Access, or why not. Pure: no I/O, no clock, no hidden state. */
 export function evaluateMapping(
   loaded: LoadedMapping,
   username: string,
@@ -112,7 +157,7 @@ export function evaluateMapping(
   const matchedRules: number[] = []
   for (const [index, rule] of mapping.rules.entries()) {
     if (!ruleMatches(rule, patterns[index] ?? null, claims)) continue
-    if (rule.deny) return { outcome: 'denied', rule: index }
+    if (rule.deny) return { outcome: 'denied', reason: 'rule', rule: index }
     matchedRules.push(index)
     apply(rule)
   }
@@ -122,9 +167,21 @@ export function evaluateMapping(
 
   const filterRules: FilterRule[] = []
   const variableValues: VariableValue[] = []
-  for (const attr of mapping.attributes) {
-    const values = attributeValues(readClaim(claims, attr.claim))
-    if (!values) continue
+  for (const [index, attr] of mapping.attributes.entries()) {
+    const value = readClaim(claims, attr.claim)
+    // A missing claim is no filter (SPEC: a user *with* any of them is minted through custom).
+    if (value === undefined) continue
+    const usable = attributeValues(value)
+    if ('problem' in usable) {
+      return {
+        outcome: 'denied',
+        reason: 'attribute',
+        attribute: index,
+        claim: attr.claim,
+        problem: usable.problem,
+      }
+    }
+    const { values } = usable
     if (attr.column !== undefined) {
       filterRules.push({ column_name: attr.column, operator: attr.operator ?? 'IN', values })
     } else if (attr.variable !== undefined) {

@@ -5,7 +5,7 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import { StartupError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
-import { loadMappingFile, type LoadedMapping } from './schema.js'
+import { loadMappingFile, type LoadedMapping, type MappingLoadOptions } from './schema.js'
 
 /** Cross-checks with the rest of the config, e.g. attributes need TS_AUTH_API=v2. */
 export type MappingCheck = (loaded: LoadedMapping) => string[]
@@ -23,7 +23,7 @@ export interface MappingHolder {
   stop(): void
 }
 
-function load(file: string, check: MappingCheck): LoadedMapping {
+function load(file: string, check: MappingCheck, options: MappingLoadOptions): LoadedMapping {
   let source: string
   try {
     source = readFileSync(file, 'utf8')
@@ -31,30 +31,52 @@ function load(file: string, check: MappingCheck): LoadedMapping {
     const code = (err as NodeJS.ErrnoException).code ?? 'unreadable'
     throw new StartupError([`${file}: cannot read the mapping file (${code})`])
   }
-  const result = loadMappingFile(file, source)
+  const result = loadMappingFile(file, source, options)
   if ('problems' in result) throw new StartupError(result.problems)
   const problems = check(result.loaded)
   if (problems.length > 0) throw new StartupError(problems)
   return result.loaded
 }
 
+/** Options of {@link createMappingHolder}. */
+export interface MappingHolderOptions extends MappingLoadOptions {
+  /** Problems this config finds in a mapping (see `config/checks.ts`). */
+  check?: MappingCheck
+  /** Default {@link MAPPING_POLL_MS}. */
+  pollIntervalMs?: number
+}
+
 /** Loads the mapping (throws StartupError listing every problem) and returns its holder. */
 export function createMappingHolder(
   file: string,
   log: Logger,
-  check: MappingCheck = () => [],
-  pollIntervalMs = MAPPING_POLL_MS,
+  options: MappingHolderOptions = {},
 ): MappingHolder {
-  let current = load(file, check)
+  const check = options.check ?? (() => [])
+  const pollIntervalMs = options.pollIntervalMs ?? MAPPING_POLL_MS
+  const loadOptions: MappingLoadOptions =
+    options.usernameCase === undefined ? {} : { usernameCase: options.usernameCase }
+  // Warnings never refuse a file, but an operator tailing the log should see them once per load.
+  const warn = (loaded: LoadedMapping): void => {
+    if (loaded.warnings.length > 0) {
+      log.warn(
+        { event: 'mapping.warnings', file, warnings: loaded.warnings },
+        'the mapping has warnings (npm run mapping -- check explains them)',
+      )
+    }
+  }
+  let current = load(file, check, loadOptions)
+  warn(current)
   let watching = false
 
   const reload = (): boolean => {
     try {
-      current = load(file, check)
+      current = load(file, check, loadOptions)
       log.info(
         { event: 'mapping.reloaded', file, rules: current.mapping.rules.length },
         'mapping reloaded',
       )
+      warn(current)
       return true
     } catch (err) {
       const problems = err instanceof StartupError ? err.problems : [String(err)]

@@ -4,13 +4,38 @@
  */
 import type { NextFunction, Request, Response } from 'express'
 import { BffError } from '../errors.js'
+import type { Logger } from '../observability/logger.js'
 import { scopeOf, userOf } from '../scope.js'
-import { evaluateMapping, type Access } from './evaluate.js'
+import { evaluateMapping, type Access, type Denial } from './evaluate.js'
 import type { MappingHolder } from './holder.js'
 import type { AppUser } from '../scope.js'
 
-/** Maps a user or throws NOT_MAPPED / DENIED (both 403). */
-export function mapOrRefuse(holder: MappingHolder, user: AppUser): Access {
+/** The log line's fields for a denial: which rule or attribute, never a claim's value. */
+export function denialFields(denial: Denial): Record<string, string | number> {
+  return denial.reason === 'rule'
+    ? { reason: 'rule', rule: denial.rule }
+    : {
+        reason: 'attribute',
+        attribute: denial.attribute,
+        claim: denial.claim,
+        problem: denial.problem,
+      }
+}
+
+function refusal(denial: Denial): BffError {
+  // The denial rides along as the cause, so any caller can log why; the body stays generic.
+  const message =
+    denial.reason === 'rule'
+      ? 'This user is denied access to ThoughtSpot by the mapping.'
+      : "This user's claims cannot be turned into the row filters the mapping requires; ask an operator."
+  return new BffError('DENIED', message, { cause: denial })
+}
+
+/**
+ * Maps a user or throws NOT_MAPPED / DENIED (both 403). With `log`, a denial is logged with its
+ * reason: a deny rule at info (policy), an unusable row-filter claim at warn (the IdP's data).
+ */
+export function mapOrRefuse(holder: MappingHolder, user: AppUser, log?: Logger): Access {
   const result = evaluateMapping(holder.current(), user.username, user.claims)
   switch (result.outcome) {
     case 'mapped':
@@ -20,14 +45,20 @@ export function mapOrRefuse(holder: MappingHolder, user: AppUser): Access {
         'NOT_MAPPED',
         'This user is not mapped to ThoughtSpot; ask an operator to add them.',
       )
-    case 'denied':
-      throw new BffError('DENIED', 'This user is denied access to ThoughtSpot by the mapping.')
+    case 'denied': {
+      const fields = { event: 'mapping.denied', username: user.username, ...denialFields(result) }
+      if (result.reason === 'rule') log?.info(fields, 'user denied by a mapping rule')
+      else log?.warn(fields, 'user denied: a row-filter claim cannot be used')
+      throw refusal(result)
+    }
   }
 }
 
+/** The "mapped" step: puts the user's Access on the request scope, or refuses with 403. */
 export function createMapUser(holder: MappingHolder) {
   return function mapUser(_req: Request, res: Response, next: NextFunction): void {
-    scopeOf(res).access = mapOrRefuse(holder, userOf(res))
+    const scope = scopeOf(res)
+    scope.access = mapOrRefuse(holder, userOf(res), scope.log)
     next()
   }
 }

@@ -4,8 +4,13 @@
  */
 import { z } from 'zod'
 import { describeIssues, readYamlFile } from '../config/yaml-file.js'
+import type { UsernameCase } from '../identity/username.js'
+import { compilePattern, type ClaimPattern } from './pattern.js'
+import { mappingWarnings } from './warnings.js'
 
+/** ThoughtSpot access levels a mapping may grant. */
 export const ACCESS_LEVELS = ['FULL', 'REPORT_BOOK_VIEW'] as const
+/** `FULL` or `REPORT_BOOK_VIEW` (object-scoped tokens only). */
 export type AccessLevel = (typeof ACCESS_LEVELS)[number]
 
 /** ThoughtSpot's filter_rules operators (thoughtspot-api.md §2.3). */
@@ -53,14 +58,13 @@ const condition = z
     matches: z
       .string()
       .optional()
-      .superRefine((pattern, ctx) => {
-        if (pattern === undefined) return
-        try {
-          new RegExp(pattern, 'u')
-        } catch (err) {
+      .superRefine((source, ctx) => {
+        if (source === undefined) return
+        const compiled = compilePattern(source)
+        if ('problem' in compiled) {
           ctx.addIssue({
             code: 'custom',
-            message: `invalid regular expression: ${(err as Error).message}`,
+            message: `pattern ${JSON.stringify(source)} refused: ${compiled.problem}`,
           })
         }
       }),
@@ -97,6 +101,7 @@ const attribute = z
     }
   })
 
+/** The whole mapping file; `.strict()` everywhere so unknown keys fail with their path. */
 export const mappingSchema = z
   .object({
     default: z.object(grant).strict().optional(),
@@ -106,17 +111,23 @@ export const mappingSchema = z
   })
   .strict()
 
+/** A parsed mapping file. */
 export type Mapping = z.output<typeof mappingSchema>
+/** One entry of `rules:`. */
 export type MappingRule = Mapping['rules'][number]
+/** One entry of `attributes:`. */
 export type MappingAttribute = Mapping['attributes'][number]
 
+/** A validated mapping file, ready for `evaluateMapping`. */
 export interface LoadedMapping {
   file: string
   mapping: Mapping
-  /** Compiled `matches` patterns, index-aligned with `mapping.rules`. */
-  patterns: ReadonlyArray<RegExp | null>
+  /** Compiled `matches` patterns (RE2, linear-time), index-aligned with `mapping.rules`. */
+  patterns: ReadonlyArray<ClaimPattern | null>
   /** 1-based line of each rule in the file, for `explain` and logs. */
   ruleLines: ReadonlyArray<number | undefined>
+  /** `file:line: message` for what is valid but probably not meant; never fatal. */
+  warnings: readonly string[]
 }
 
 const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
@@ -135,10 +146,21 @@ function knownKeys(keys: readonly PropertyKey[]): readonly string[] {
   return KNOWN_KEYS.grant ?? []
 }
 
+/** A loaded mapping, or every problem that refuses it (`file:line: key: message`). */
 export type MappingLoadResult = { loaded: LoadedMapping } | { problems: string[] }
 
+/** What the warnings may take into account beyond the file. */
+export interface MappingLoadOptions {
+  /** `identity.usernameCase`: with `lower`, a `users:` key with capitals can never match. */
+  usernameCase?: UsernameCase
+}
+
 /** Reads and validates a mapping file; `source` lets tests and reloads pass the text directly. */
-export function loadMappingFile(path: string, source?: string): MappingLoadResult {
+export function loadMappingFile(
+  path: string,
+  source?: string,
+  options: MappingLoadOptions = {},
+): MappingLoadResult {
   const read = readYamlFile(path, source)
   if ('problems' in read) return read
   const { data, lineOf } = read.file
@@ -149,14 +171,13 @@ export function loadMappingFile(path: string, source?: string): MappingLoadResul
   const parsed = mappingSchema.safeParse(data ?? {})
   if (!parsed.success) return { problems: describeIssues(parsed.error, where, knownKeys) }
   const mapping = parsed.data
-  return {
-    loaded: {
-      file: path,
-      mapping,
-      patterns: mapping.rules.map((r) =>
-        r.when.matches === undefined ? null : new RegExp(r.when.matches, 'u'),
-      ),
-      ruleLines: mapping.rules.map((_, index) => lineOf(['rules', index])),
-    },
-  }
+  const patterns = mapping.rules.map((r) => {
+    if (r.when.matches === undefined) return null
+    const compiled = compilePattern(r.when.matches)
+    // The schema refused every pattern that does not compile, so this is always a pattern.
+    return 'pattern' in compiled ? compiled.pattern : null
+  })
+  const ruleLines = mapping.rules.map((_, index) => lineOf(['rules', index]))
+  const warnings = mappingWarnings(mapping, where, options.usernameCase ?? 'preserve')
+  return { loaded: { file: path, mapping, patterns, ruleLines, warnings } }
 }

@@ -43,7 +43,7 @@ users:
 
 type Expect =
   | { outcome: 'not-mapped' }
-  | { outcome: 'denied'; rule: number }
+  | { outcome: 'denied'; reason: 'rule'; rule: number }
   | {
       groups: string[]
       orgId?: number
@@ -123,7 +123,7 @@ const cases: Array<[string, LoadedMapping, string, Record<string, unknown>, Expe
     FULL,
     's',
     { roles: ['analyst'], status: 'suspended' },
-    { outcome: 'denied', rule: 4 },
+    { outcome: 'denied', reason: 'rule', rule: 4 },
   ],
   ['missing claim matches nothing', FULL, 'x', {}, { groups: ['embed_viewers'], matched: [] }],
   [
@@ -217,12 +217,61 @@ describe('evaluateMapping', () => {
     assert.deepEqual(result.access.variableValues, [{ name: 'customer_tier', values: ['gold'] }])
   })
 
-  it('skips attributes whose claim is missing or unusable', () => {
-    const result = evaluateMapping(FULL, 'u', { region: { nested: true }, tier: [] })
+  it('mints without filters when no attribute claim is present (no claim, no filter)', () => {
+    const result = evaluateMapping(FULL, 'u', { sub: 'u' })
     assert.equal(result.outcome, 'mapped')
     if (result.outcome !== 'mapped') return
     assert.deepEqual(result.access.filterRules, [])
     assert.deepEqual(result.access.variableValues, [])
+  })
+
+  it('keeps numbers and booleans as typed values, and every item of a list', () => {
+    const result = evaluateMapping(FULL, 'u', { region: [1, 'EMEA', true], tier: 3 })
+    assert.ok(result.outcome === 'mapped')
+    assert.deepEqual(result.access.filterRules[0]?.values, [1, 'EMEA', true])
+    assert.deepEqual(result.access.variableValues[0]?.values, [3])
+  })
+
+  // Issue 8 §3: a present row-filter claim that cannot be used refuses the user; dropping it
+  // would mint with fewer filters, i.e. more rows.
+  const unusable: Array<[string, Record<string, unknown>, number, string, RegExp]> = [
+    ['an object', { region: { nested: true } }, 0, 'region', /is an object/],
+    ['null', { region: null }, 0, 'region', /is null/],
+    ['an empty list', { tier: [] }, 1, 'tier', /is an empty list/],
+    ['a list of objects', { region: [{ a: 1 }] }, 0, 'region', /unusable item at \[0\]/],
+    ['a mixed list', { region: ['EMEA', { a: 1 }] }, 0, 'region', /unusable item at \[1\]/],
+    ['a list with null', { region: ['EMEA', null] }, 0, 'region', /unusable item at \[1\]/],
+    ['a nested list', { region: [['EMEA']] }, 0, 'region', /unusable item at \[0\]/],
+    ['a blank string', { tier: '  ' }, 1, 'tier', /is blank/],
+    ['an empty string', { tier: '' }, 1, 'tier', /is blank/],
+    ['a list with a blank item', { region: ['EMEA', ''] }, 0, 'region', /unusable item at \[1\]/],
+    ['one usable, one not', { region: 'EMEA', tier: {} }, 1, 'tier', /is an object/],
+  ]
+  for (const [name, claims, attribute, claim, problem] of unusable) {
+    it(`denies a user whose row-filter claim is ${name}`, () => {
+      const result = evaluateMapping(FULL, 'u', claims)
+      assert.equal(result.outcome, 'denied')
+      if (result.outcome !== 'denied' || result.reason !== 'attribute') {
+        assert.fail(`expected an attribute denial, got ${JSON.stringify(result)}`)
+      }
+      assert.equal(result.attribute, attribute)
+      assert.equal(result.claim, claim)
+      assert.match(result.problem, problem)
+      assert.doesNotMatch(result.problem, /EMEA/, 'the reason never carries the claim value')
+    })
+  }
+
+  it('an unmapped user stays NOT_MAPPED whatever their attribute claims', () => {
+    assert.deepEqual(evaluateMapping(NO_DEFAULT, 'nobody', { region: {} }), {
+      outcome: 'not-mapped',
+    })
+  })
+
+  it('returns plain data that survives a JSON round trip (a caller may memoise it)', () => {
+    for (const claims of [{ region: ['EMEA'] }, { status: 'suspended' }, { region: [] }]) {
+      const result = evaluateMapping(FULL, 'u', claims)
+      assert.deepEqual(JSON.parse(JSON.stringify(result)), result)
+    }
   })
 
   it('gives the same digest for the same result and a new one when anything minted changes', () => {
@@ -240,8 +289,14 @@ describe('evaluateMapping', () => {
     assert.notEqual(digest('a', {}), digest('a', { email: 'x@globex.com' }))
   })
 
-  it('never matches a regex against an over-long claim', () => {
-    const result = evaluateMapping(FULL, 'c', { sub: `contractor-${'1'.repeat(5000)}` })
-    assert.equal(result.outcome === 'mapped' && result.access.accessLevel, 'FULL')
+  it('tests over-long claims too: length is no way past a rule', () => {
+    const long = `contractor-${'1'.repeat(20_000)}`
+    const result = evaluateMapping(FULL, 'c', { sub: long })
+    assert.equal(result.outcome === 'mapped' && result.access.accessLevel, 'REPORT_BOOK_VIEW')
+    const denyLong = load(
+      'default: {}\nrules:\n  - when: { claim: email, endsWith: "@evil.com" }\n    deny: true\n',
+    )
+    const email = `${'x'.repeat(20_000)}@evil.com`
+    assert.equal(evaluateMapping(denyLong, 'x', { email }).outcome, 'denied')
   })
 })

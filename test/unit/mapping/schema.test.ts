@@ -32,7 +32,22 @@ describe('mapping file validation', () => {
     [
       'bad regex',
       'rules:\n  - when: {claim: a, matches: "(["}\n',
-      /rules\.0\.when\.matches: invalid regular expression/,
+      /^m\.yaml:2: rules\.0\.when\.matches: pattern "\(\[" refused: missing closing \]: `\[`$/,
+    ],
+    [
+      'a backreference (RE2 cannot run it in linear time)',
+      'rules:\n  - when: {claim: a, equals: x}\n    groups: [g]\n  - when: {claim: a, matches: "^(a)\\\\1$"}\n',
+      /^m\.yaml:4: rules\.1\.when\.matches: pattern "\^\(a\)\\\\1\$" refused: backreferences/,
+    ],
+    [
+      'a lookahead',
+      'rules:\n  - when: {claim: a, matches: "^(?!admin)"}\n',
+      /m\.yaml:2: rules\.0\.when\.matches: .* lookahead .* not supported by RE2/,
+    ],
+    [
+      'a lookbehind',
+      'rules:\n  - when: {claim: a, matches: "(?<=x)y"}\n',
+      /rules\.0\.when\.matches: .* lookbehind .* not supported by RE2/,
     ],
     ['bad access level', 'default: {accessLevel: ADMIN}\n', /m\.yaml:1: default\.accessLevel/],
     ['negative org', 'default: {orgId: -1}\n', /default\.orgId/],
@@ -75,6 +90,14 @@ describe('mapping file validation', () => {
   it('reports every problem at once', () => {
     const found = problems('default: {orgId: x}\nrules:\n  - when: {claim: a}\nextra: 1\n')
     assert.equal(found.length, 3, JSON.stringify(found))
+  })
+
+  it("says a regex problem once, not in two libraries' words", () => {
+    const found = problems('rules:\n  - when: {claim: a, matches: "a{2,1}"}\n').join('\n')
+    assert.equal(
+      found,
+      'm.yaml:2: rules.0.when.matches: pattern "a{2,1}" refused: invalid repeat count: `{2,1}`',
+    )
   })
 
   it('accepts the shipped mapping and an empty file', () => {
