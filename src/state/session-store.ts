@@ -4,9 +4,14 @@
  */
 import session, { type Store } from 'express-session'
 
-/** A session store plus what /readyz and shutdown need from it. */
+/** A session store plus what /readyz, shutdown and the per-user cap need from it. */
 export interface SessionBackend {
   store: Store
+  /**
+   * Records that session `sid` belongs to `username` until `expiresAt` (epoch ms). When the user
+   * then has more than `maxPerUser` live sessions, the oldest are destroyed; resolves to their ids.
+   */
+  track(username: string, sid: string, expiresAt: number, maxPerUser: number): Promise<string[]>
   /** Resolves when the store answers; rejects otherwise (readiness). */
   ping(): Promise<void>
   close(): Promise<void>
@@ -26,6 +31,8 @@ const DEFAULT_SESSION_LIFE_MS = 86_400_000
  */
 export class SweepingMemoryStore extends session.Store {
   readonly #sessions = new Map<string, { data: string; until: number }>()
+  /** Each user's sessions, oldest first. */
+  readonly #byUser = new Map<string, Array<{ sid: string; until: number }>>()
   readonly #timer: NodeJS.Timeout
   readonly #now: () => number
 
@@ -68,15 +75,34 @@ export class SweepingMemoryStore extends session.Store {
     callback(null, this.#sessions.size)
   }
 
+  /** Destroys the sessions beyond `maxPerUser` of `username`, oldest first; returns their ids. */
+  track(username: string, sid: string, expiresAt: number, maxPerUser: number): string[] {
+    const now = this.#now()
+    const owned = (this.#byUser.get(username) ?? []).filter(
+      (entry) => entry.until > now && entry.sid !== sid && this.#sessions.has(entry.sid),
+    )
+    owned.push({ sid, until: expiresAt })
+    const evicted = owned.splice(0, Math.max(0, owned.length - maxPerUser))
+    for (const entry of evicted) this.#sessions.delete(entry.sid)
+    this.#byUser.set(username, owned)
+    return evicted.map((entry) => entry.sid)
+  }
+
   /** Stops the sweep timer and forgets every session. */
   close(): void {
     clearInterval(this.#timer)
     this.#sessions.clear()
+    this.#byUser.clear()
   }
 
   #sweep(): void {
     const now = this.#now()
     for (const [sid, entry] of this.#sessions) if (entry.until <= now) this.#sessions.delete(sid)
+    for (const [username, owned] of this.#byUser) {
+      const live = owned.filter((entry) => entry.until > now && this.#sessions.has(entry.sid))
+      if (live.length === 0) this.#byUser.delete(username)
+      else this.#byUser.set(username, live)
+    }
   }
 }
 
@@ -85,6 +111,8 @@ export function memorySessionBackend(now?: () => number): SessionBackend {
   const store = new SweepingMemoryStore(now)
   return {
     store,
+    track: (username, sid, expiresAt, maxPerUser) =>
+      Promise.resolve(store.track(username, sid, expiresAt, maxPerUser)),
     ping: () => Promise.resolve(),
     close: () => {
       store.close()

@@ -13,6 +13,11 @@ export interface CachedToken {
   expiresAt: number
   username: string
   api: MintApi
+  /**
+   * The claims the mapping read when this was minted, so a mapping reload can tell whether the
+   * user is still mapped (and revoke when not). Only the claims the mapping reads.
+   */
+  claims?: Readonly<Record<string, unknown>>
 }
 
 /** The cache and ledger of one namespace. */
@@ -29,6 +34,10 @@ export interface TokenCache {
    * returns them (newest first, at most {@link MAX_LEDGER_PER_USER}).
    */
   takeAllFor(username: string): Promise<CachedToken[]>
+  /** The live credentials of `username` in the ledger, newest first, without removing them. */
+  ledgerOf(username: string): Promise<CachedToken[]>
+  /** Every username with a live credential in the ledger (the mapping-reload sweep walks them). */
+  usernames(): Promise<string[]>
 }
 
 /**
@@ -102,6 +111,24 @@ export class MemoryTokenCache implements TokenCache {
     this.#keysByUser.delete(username)
     this.#ledger.delete(username)
     return Promise.resolve([...taken.values()].slice(0, MAX_LEDGER_PER_USER))
+  }
+
+  ledgerOf(username: string): Promise<CachedToken[]> {
+    const now = this.#now()
+    return Promise.resolve(
+      [...(this.#ledger.get(username)?.values() ?? [])]
+        .reverse()
+        .filter((value) => value.expiresAt > now),
+    )
+  }
+
+  usernames(): Promise<string[]> {
+    const now = this.#now()
+    return Promise.resolve(
+      [...this.#ledger.entries()]
+        .filter(([, tokens]) => [...tokens.values()].some((value) => value.expiresAt > now))
+        .map(([username]) => username),
+    )
   }
 
   /** Cached entries, for tests and the memory benchmark. */

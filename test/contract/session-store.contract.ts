@@ -71,6 +71,26 @@ export function sessionStoreContract(name: string, make: SessionBackendFactory):
       assert.equal(await get(backend, id), null)
     })
 
+    it('keeps at most maxPerUser live sessions per user, destroying the oldest', async () => {
+      const backend = await make()
+      const user = `capped-${process.pid}-${++serial}`
+      const ids = [sid(), sid(), sid(), sid()]
+      const evicted: string[] = []
+      for (const [index, id] of ids.entries()) {
+        await set(backend, id, data(60_000, user))
+        evicted.push(...(await backend.track(user, id, Date.now() + 60_000 + index, 2)))
+      }
+      assert.deepEqual(evicted, [ids[0], ids[1]])
+      assert.equal(await get(backend, ids[0]!), null)
+      assert.equal(await get(backend, ids[1]!), null)
+      assert.equal((await get(backend, ids[2]!))?.user?.username, user)
+      assert.equal((await get(backend, ids[3]!))?.user?.username, user)
+      // Another user's sessions are not counted against this one.
+      const other = sid()
+      await set(backend, other, data(60_000, `${user}-other`))
+      assert.deepEqual(await backend.track(`${user}-other`, other, Date.now() + 60_000, 2), [])
+    })
+
     it('shares sessions between two handles (replicas)', async () => {
       const a = await make()
       const b = await make()

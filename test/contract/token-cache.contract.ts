@@ -90,6 +90,25 @@ export function tokenCacheContract(name: string, make: TokenCacheFactory): void 
       assert.deepEqual(await cache.takeAllFor('alice'), [])
     })
 
+    it('lists the users with live credentials and their ledger, without taking it', async () => {
+      const cache = await fresh()
+      const older = token('frank')
+      const newer = { ...token('frank'), claims: { roles: ['analyst'] } }
+      await cache.set('f', older, 60_000)
+      await cache.set('f', newer, 60_000)
+      await cache.set('g', token('grace', -1000), 60_000)
+      assert.deepEqual(await cache.usernames(), ['frank'])
+      const ledger = await cache.ledgerOf('frank')
+      assert.deepEqual(
+        ledger.map((item) => item.token),
+        [newer.token, older.token],
+        'newest first',
+      )
+      assert.deepEqual(ledger[0]?.claims, { roles: ['analyst'] })
+      assert.equal((await cache.takeAllFor('frank')).length, 2, 'nothing was taken by looking')
+      assert.deepEqual(await cache.usernames(), [])
+    })
+
     it('leaves expired credentials out of what logout takes', async () => {
       const cache = await fresh()
       const dead = token('carol', -1000)

@@ -29,6 +29,7 @@ export function failingSessionBackend(message = 'store down'): SessionBackend {
   const error = new Error(message)
   return {
     store: new FailingStore(error),
+    track: () => Promise.reject(error),
     ping: () => Promise.reject(error),
     close: () => Promise.resolve(),
   }
