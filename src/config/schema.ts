@@ -23,6 +23,16 @@ const httpUrl = z
   }, 'must be an http(s) URL without credentials')
   .transform((value) => value.replace(/\/+$/, ''))
 
+/** A Redis URL: redis:// or rediss:// (TLS), optionally with user, password and a db number. */
+const redisUrl = z.string().refine((value) => {
+  try {
+    const url = new URL(value)
+    return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+  } catch {
+    return false
+  }
+}, 'must be a redis:// or rediss:// URL, e.g. redis://:password@redis:6379/0')
+
 /** An origin: scheme://host[:port], nothing else. `*` and `null` are refused on purpose. */
 const origin = z
   .string()
@@ -139,8 +149,13 @@ export const configSchema = z
       .prefault({}),
     redis: z
       .object({
-        url: z.string().min(1).nullable().default(null),
-        keyPrefix: z.string().default('tsbff:'),
+        /** `redis://` or `rediss://` (TLS), with user and password when Redis needs them. */
+        url: redisUrl.nullable().default(null),
+        /** Starts every key, so several deployments can share one Redis. */
+        keyPrefix: z
+          .string()
+          .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._:-], e.g. "tsbff:"')
+          .default('tsbff:'),
       })
       .strict()
       .prefault({}),

@@ -4,11 +4,11 @@
  * replica, the Redis bundle when `redis.url` is set. Nothing in the request path knows which.
  */
 import type { Config } from '../config/load.js'
-import { StartupError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { memoryLock, type Lock } from './lock.js'
+import { createRedisStores } from './redis/stores.js'
 import { memoryRateBucket, type RateBucket } from './rate-bucket.js'
-import { memoryRateLimit, type RateLimit } from './rate-limit.js'
+import { memoryRateLimit, type LimitSpec, type RateLimit } from './rate-limit.js'
 import { memorySessionBackend, type SessionBackend } from './session-store.js'
 import { MemoryTokenCache, type TokenCache } from './token-cache.js'
 
@@ -42,7 +42,7 @@ export interface Stores {
 }
 
 /** The limit specs from the config: one place names what each limit is for. */
-export function limitSpecs(config: Pick<Config, 'rateLimits'>) {
+export function limitSpecs(config: Pick<Config, 'rateLimits'>): Record<keyof Limits, LimitSpec> {
   const { rateLimits } = config
   return {
     perIp: {
@@ -63,23 +63,27 @@ export function limitSpecs(config: Pick<Config, 'rateLimits'>) {
   } as const
 }
 
+/** Every limit of `limitSpecs`, each made by `make` (memory or Redis). */
+export function buildLimits(
+  config: Pick<Config, 'rateLimits'>,
+  make: (spec: LimitSpec) => RateLimit,
+): Limits {
+  const specs = limitSpecs(config)
+  return { perIp: make(specs.perIp), perUser: make(specs.perUser), mints: make(specs.mints) }
+}
+
 /** State in this process: one replica, demo mode, most tests. */
 export function createMemoryStores(
   config: Pick<Config, 'rateLimits' | 'thoughtspot'>,
   now: () => number = Date.now,
 ): Stores {
-  const specs = limitSpecs(config)
   const sessions = memorySessionBackend(now)
   return {
     kind: 'memory',
     sessions,
     tokens: new MemoryTokenCache(now),
     heldSessions: new MemoryTokenCache(now),
-    limits: {
-      perIp: memoryRateLimit(specs.perIp),
-      perUser: memoryRateLimit(specs.perUser),
-      mints: memoryRateLimit(specs.mints),
-    },
+    limits: buildLimits(config, memoryRateLimit),
     upstreamRate: memoryRateBucket(config.thoughtspot.maxRequestsPerSecond),
     locks: memoryLock(now),
     ping: () => sessions.ping(),
@@ -89,14 +93,10 @@ export function createMemoryStores(
 
 /** The deployment's shared state, as the config names it: memory, or Redis when `redis.url` is set. */
 export function createStores(
-  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis'>,
-  context: { log: Logger; now: () => number },
+  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis' | 'secrets'>,
+  context: { log: Logger; now: () => number; onRedisError?: (err: Error) => void },
 ): Stores {
-  if (config.redis.url !== null) {
-    // Fail closed rather than silently keep sessions and tokens per replica.
-    throw new StartupError([
-      'REDIS_URL: shared state in Redis is not available in this version yet; run one replica without it',
-    ])
-  }
-  return createMemoryStores(config, context.now)
+  return config.redis.url === null
+    ? createMemoryStores(config, context.now)
+    : createRedisStores(config, context)
 }
