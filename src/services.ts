@@ -22,6 +22,7 @@ import { createMetrics, type Metrics } from './observability/metrics.js'
 import { compileAllowlist, type Allowlist } from './proxy/allowlist.js'
 import { createProxyCredentials, type ProxyCredentials } from './proxy/credential.js'
 import { createForwarder } from './proxy/forward.js'
+import { createClaimKeeper, type ClaimKeeper } from './session/kept-claims.js'
 import { createStores, type Stores } from './state/stores.js'
 import { createTokenService, type TokenService } from './tokens/token-service.js'
 import { createTsAuthClient } from './upstream/auth-client.js'
@@ -37,6 +38,8 @@ export interface Services {
   audit: Audit
   stores: Stores
   mapping: MappingHolder
+  /** What sessions and ledger entries keep of an app JWT's claims. */
+  claims: ClaimKeeper
   verify: VerifyJwt
   tokens: TokenService
   heldSessions: HeldSessions
@@ -92,6 +95,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     check: mappingFitsConfig(thoughtspot.authApi),
     usernameCase: config.identity.usernameCase,
   })
+  const claims = createClaimKeeper(mapping, config.identity)
   const keySource = options.keySource ?? keySourceOf(config)
   const metrics = options.metrics ?? createMetrics()
   const audit = createAudit(log)
@@ -120,6 +124,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
     metrics,
     audit,
     mintLimit: stores.limits.mints,
+    claims,
+    maxClaimsBytes: config.session.maxClaimsBytes,
     authApi: thoughtspot.authApi,
     validitySeconds: config.tokens.validitySeconds,
     minRemainingSeconds: config.tokens.minRemainingSeconds,
@@ -159,6 +165,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     audit,
     stores,
     mapping,
+    claims,
     verify,
     tokens,
     heldSessions,

@@ -20,6 +20,8 @@ export interface Limits {
   perUser: RateLimit
   /** Token mints (cache misses and fresh=true), per user. */
   mints: RateLimit
+  /** Logins (`POST /ts/session`), per user: each one stores a session. */
+  logins: RateLimit
 }
 
 /** The shared state of one deployment. */
@@ -60,16 +62,21 @@ export function limitSpecs(config: Pick<Config, 'rateLimits'>) {
       pointsPerMinute: rateLimits.mintsPerUserPerMinute,
       what: 'token mints for this user',
     },
+    logins: {
+      name: 'login',
+      pointsPerMinute: rateLimits.loginsPerUserPerMinute,
+      what: 'logins for this user',
+    },
   } as const
 }
 
 /** State in this process: one replica, demo mode, most tests. */
 export function createMemoryStores(
-  config: Pick<Config, 'rateLimits' | 'thoughtspot'>,
+  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'session'>,
   now: () => number = Date.now,
 ): Stores {
   const specs = limitSpecs(config)
-  const sessions = memorySessionBackend(now)
+  const sessions = memorySessionBackend(now, config.session.memoryMaxSessions)
   return {
     kind: 'memory',
     sessions,
@@ -79,6 +86,7 @@ export function createMemoryStores(
       perIp: memoryRateLimit(specs.perIp),
       perUser: memoryRateLimit(specs.perUser),
       mints: memoryRateLimit(specs.mints),
+      logins: memoryRateLimit(specs.logins),
     },
     upstreamRate: memoryRateBucket(config.thoughtspot.maxRequestsPerSecond),
     locks: memoryLock(now),
@@ -89,7 +97,7 @@ export function createMemoryStores(
 
 /** The deployment's shared state, as the config names it: memory, or Redis when `redis.url` is set. */
 export function createStores(
-  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis'>,
+  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis' | 'session'>,
   context: { log: Logger; now: () => number },
 ): Stores {
   if (config.redis.url !== null) {
