@@ -24,6 +24,7 @@ import { createProxyCredentials, type ProxyCredentials } from './proxy/credentia
 import { createForwarder } from './proxy/forward.js'
 import { createClaimKeeper, type ClaimKeeper } from './session/kept-claims.js'
 import { createStores, type Stores } from './state/stores.js'
+import { createReloadSweep, type ReloadSweep } from './tokens/revoke-on-reload.js'
 import { createTokenService, type TokenService } from './tokens/token-service.js'
 import { createTsAuthClient } from './upstream/auth-client.js'
 import { createUpstreamBudget } from './upstream/budget.js'
@@ -40,6 +41,8 @@ export interface Services {
   mapping: MappingHolder
   /** What sessions and ledger entries keep of an app JWT's claims. */
   claims: ClaimKeeper
+  /** Revokes the credentials of users a mapping reload no longer maps. */
+  sweep: ReloadSweep
   verify: VerifyJwt
   tokens: TokenService
   heldSessions: HeldSessions
@@ -81,6 +84,9 @@ function keySourceOf(config: Config): KeySource {
 function mintLeaseMs(thoughtspot: Config['thoughtspot']): number {
   return 2 * (thoughtspot.queueTimeoutMs + thoughtspot.timeoutMs) + 1000
 }
+
+/** The mapping-reload sweep's share of the upstream rate: requests keep the rest. */
+const SWEEP_SHARE_OF_UPSTREAM_RATE = 1 / 8
 
 /** Builds the services; throws StartupError when the config cannot work. */
 export function createServices(config: Config, options: ServiceOptions): Services {
@@ -140,6 +146,18 @@ export function createServices(config: Config, options: ServiceOptions): Service
     leaseMs,
     now,
   })
+  const sweep = createReloadSweep({
+    mapping,
+    claims,
+    tokens,
+    tokenCache: stores.tokens,
+    heldSessions,
+    heldCache: stores.heldSessions,
+    audit,
+    log,
+    callsPerSecond: thoughtspot.maxRequestsPerSecond * SWEEP_SHARE_OF_UPSTREAM_RATE,
+  })
+  mapping.onReload(() => sweep.schedule())
   const credentials = createProxyCredentials({ tokens, heldSessions, authApi: thoughtspot.authApi })
   const forward = createForwarder({
     host,
@@ -166,6 +184,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     stores,
     mapping,
     claims,
+    sweep,
     verify,
     tokens,
     heldSessions,
@@ -181,6 +200,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     now,
     async close() {
       mapping.stop()
+      await sweep.stop()
       await stores.close()
     },
   }
