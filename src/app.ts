@@ -17,6 +17,7 @@ import { checkAllowlist } from './proxy/allowlist.js'
 import { attachCredential } from './proxy/credential.js'
 import { PROXY_MOUNT, resolveTarget } from './proxy/target.js'
 import type { Services } from './services.js'
+import { checkSessionClaims } from './session/claims-check.js'
 import { logout, showSession, startSession } from './session/routes.js'
 import { sessionMiddleware } from './session/store.js'
 import { issueToken } from './tokens/routes.js'
@@ -40,8 +41,11 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
     publicOrigin: config.server.publicOrigin,
     corsOrigins: config.server.cors.origins,
   })
-  const mapUser = createMapUser(mapping)
   const perUser = limitPerUser(stores.limits.perUser)
+  const perLogin = limitPerUser(stores.limits.logins)
+  // Mapped: a session must still hold every claim the mapping reads (else 401: sign in again),
+  // checked right before the mapping is evaluated, so that no reload lands between the two.
+  const mapped = [checkSessionClaims(services.claims), createMapUser(mapping)]
   const loadSession = sessionMiddleware(stores.sessions, {
     ...config.session,
     secrets: config.secrets.sessionSecrets,
@@ -49,7 +53,11 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   })
   const startSessionStep = startSession({
     audit,
+    sessions: stores.sessions,
+    claims: services.claims,
     ttlSeconds: config.session.ttlSeconds,
+    maxPerUser: config.session.maxPerUser,
+    maxClaimsBytes: config.session.maxClaimsBytes,
     secureCookie,
     now,
   })
@@ -82,17 +90,18 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   app.use(PROXY_MOUNT, loadSession) //                      the cookie's session          → 503
 
   // Sessions and the SDK's token, each route with its steps in order: who? (401), per-user
-  // budget (429), CSRF for unsafe methods (403), mapped (403 NOT_MAPPED | DENIED), the handler.
-  app.post('/ts/session', noStore, authenticateBearer, perUser, mapUser, startSessionStep)
-  app.get('/ts/session', noStore, authenticate, perUser, mapUser, showSession)
+  // budget (429; logins have a budget of their own too), CSRF for unsafe methods (403), mapped
+  // (401 for an outdated session, 403 NOT_MAPPED | DENIED), the handler.
+  app.post('/ts/session', noStore, authenticateBearer, perUser, perLogin, mapped, startSessionStep)
+  app.get('/ts/session', noStore, authenticate, perUser, mapped, showSession)
   app.delete('/ts/session', noStore, authenticate, perUser, checkCsrf, logoutStep)
-  app.get('/ts/auth/token', noStore, authenticate, perUser, checkCsrf, mapUser, issueTokenStep)
+  app.get('/ts/auth/token', noStore, authenticate, perUser, checkCsrf, mapped, issueTokenStep)
 
   // The proxy: /ts/api/rest/2.0/* and /ts/callosum/v1/*
   const proxy = Router()
   proxy.use(resolveTarget) //                   path checked, API named    → 400 BAD_PATH | 404
   proxy.use(authenticate, perUser, checkCsrf) // who, per-user budget, CSRF → 401 | 429 | 403
-  proxy.use(mapUser, requireFullAccess) //      mapped, FULL access only   → 403
+  proxy.use(mapped, requireFullAccess) //       mapped, FULL access only   → 401 | 403
   proxy.use(checkAllowlist(services.allowlist)) // method × path × groups → 403 ROUTE_NOT_ALLOWED
   proxy.use(readBody(config.server.bodyLimit)) // buffered for the retry  → 413
   proxy.use(attachCredential(services.credentials)) // token or held session; may mint → 502

@@ -22,7 +22,9 @@ import { createMetrics, type Metrics } from './observability/metrics.js'
 import { compileAllowlist, type Allowlist } from './proxy/allowlist.js'
 import { createProxyCredentials, type ProxyCredentials } from './proxy/credential.js'
 import { createForwarder } from './proxy/forward.js'
+import { createClaimKeeper, type ClaimKeeper } from './session/kept-claims.js'
 import { createStores, type Stores } from './state/stores.js'
+import { createReloadSweep, type ReloadSweep } from './tokens/revoke-on-reload.js'
 import { createTokenService, type TokenService } from './tokens/token-service.js'
 import { createTsAuthClient } from './upstream/auth-client.js'
 import { createUpstreamBudget } from './upstream/budget.js'
@@ -37,6 +39,10 @@ export interface Services {
   audit: Audit
   stores: Stores
   mapping: MappingHolder
+  /** What sessions and ledger entries keep of an app JWT's claims. */
+  claims: ClaimKeeper
+  /** Revokes the credentials of users a mapping reload no longer maps. */
+  sweep: ReloadSweep
   verify: VerifyJwt
   tokens: TokenService
   heldSessions: HeldSessions
@@ -79,6 +85,9 @@ function mintLeaseMs(thoughtspot: Config['thoughtspot']): number {
   return 2 * (thoughtspot.queueTimeoutMs + thoughtspot.timeoutMs) + 1000
 }
 
+/** The mapping-reload sweep's share of the upstream rate: requests keep the rest. */
+const SWEEP_SHARE_OF_UPSTREAM_RATE = 1 / 8
+
 /** Builds the services; throws StartupError when the config cannot work. */
 export function createServices(config: Config, options: ServiceOptions): Services {
   const { log } = options
@@ -92,6 +101,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     check: mappingFitsConfig(thoughtspot.authApi),
     usernameCase: config.identity.usernameCase,
   })
+  const claims = createClaimKeeper(mapping, config.identity)
   const keySource = options.keySource ?? keySourceOf(config)
   const metrics = options.metrics ?? createMetrics()
   const audit = createAudit(log)
@@ -120,6 +130,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
     metrics,
     audit,
     mintLimit: stores.limits.mints,
+    claims,
+    maxClaimsBytes: config.session.maxClaimsBytes,
     authApi: thoughtspot.authApi,
     validitySeconds: config.tokens.validitySeconds,
     minRemainingSeconds: config.tokens.minRemainingSeconds,
@@ -134,6 +146,18 @@ export function createServices(config: Config, options: ServiceOptions): Service
     leaseMs,
     now,
   })
+  const sweep = createReloadSweep({
+    mapping,
+    claims,
+    tokens,
+    tokenCache: stores.tokens,
+    heldSessions,
+    heldCache: stores.heldSessions,
+    audit,
+    log,
+    callsPerSecond: thoughtspot.maxRequestsPerSecond * SWEEP_SHARE_OF_UPSTREAM_RATE,
+  })
+  mapping.onReload(() => sweep.schedule())
   const credentials = createProxyCredentials({ tokens, heldSessions, authApi: thoughtspot.authApi })
   const forward = createForwarder({
     host,
@@ -159,6 +183,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
     audit,
     stores,
     mapping,
+    claims,
+    sweep,
     verify,
     tokens,
     heldSessions,
@@ -174,6 +200,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     now,
     async close() {
       mapping.stop()
+      await sweep.stop()
       await stores.close()
     },
   }

@@ -136,6 +136,12 @@ export const configSchema = z
         ttlSeconds: positiveInt.default(28_800),
         /** Path of a file holding the session secret(s); prefer SESSION_SECRET_FILE. */
         secretFile: z.string().min(1).nullable().default(null),
+        /** Live sessions per user; a login past it ends the user's oldest session. */
+        maxPerUser: positiveInt.default(5),
+        /** The in-memory store's size; past it the least recently used session is dropped. */
+        memoryMaxSessions: positiveInt.default(100_000),
+        /** Largest JSON size of the claims a session (or a token's ledger entry) keeps. */
+        maxClaimsBytes: byteSize.default(8192),
       })
       .strict()
       .prefault({}),
@@ -144,6 +150,7 @@ export const configSchema = z
         perIpPerMinute: positiveInt.default(600),
         perUserPerMinute: positiveInt.default(300),
         mintsPerUserPerMinute: positiveInt.default(10),
+        loginsPerUserPerMinute: positiveInt.default(10),
       })
       .strict()
       .prefault({}),

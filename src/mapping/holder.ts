@@ -18,6 +18,11 @@ export interface MappingHolder {
   current(): LoadedMapping
   /** Re-reads the file; returns whether the new mapping was taken. */
   reload(): boolean
+  /**
+   * Calls `listener` with the new mapping after every reload that took one. The reload waits for
+   * it, so a listener only starts work (the credential sweep); one that throws is logged.
+   */
+  onReload(listener: (loaded: LoadedMapping) => void): void
   /** Starts watching the file and SIGHUP; `stop()` undoes both. */
   watch(): void
   stop(): void
@@ -68,6 +73,16 @@ export function createMappingHolder(
   let current = load(file, check, loadOptions)
   warn(current)
   let watching = false
+  const listeners: Array<(loaded: LoadedMapping) => void> = []
+  const notify = (loaded: LoadedMapping): void => {
+    for (const listener of listeners) {
+      try {
+        listener(loaded)
+      } catch (err) {
+        log.error({ event: 'mapping.listener_failed', err }, 'a mapping-reload listener failed')
+      }
+    }
+  }
 
   const reload = (): boolean => {
     try {
@@ -77,7 +92,6 @@ export function createMappingHolder(
         'mapping reloaded',
       )
       warn(current)
-      return true
     } catch (err) {
       const problems = err instanceof StartupError ? err.problems : [String(err)]
       log.error(
@@ -86,6 +100,8 @@ export function createMappingHolder(
       )
       return false
     }
+    notify(current)
+    return true
   }
   const onSighup = (): void => {
     reload()
@@ -94,6 +110,9 @@ export function createMappingHolder(
   return {
     current: () => current,
     reload,
+    onReload(listener) {
+      listeners.push(listener)
+    },
     watch() {
       if (watching) return
       watching = true

@@ -1,15 +1,18 @@
 /**
  * The three session handlers, mounted in `app.ts` behind their steps. Login takes only a bearer
- * app JWT, regenerates the session id (no fixation) and stores what later requests need; logout
- * revokes the user's ThoughtSpot credentials upstream and destroys the session.
+ * app JWT, regenerates the session id (no fixation) and stores only what later requests need
+ * (bounded), ending the user's oldest session past `session.maxPerUser`; logout revokes the
+ * user's ThoughtSpot credentials upstream and destroys the session.
  */
 import type { Request, Response } from 'express'
 import { BffError } from '../errors.js'
 import type { Access } from '../mapping/evaluate.js'
 import type { Audit } from '../observability/audit.js'
 import { accessOf, scopeOf, userOf, type AppUser } from '../scope.js'
+import type { SessionBackend } from '../state/session-store.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { HeldSessions } from '../upstream/held-sessions.js'
+import type { ClaimKeeper } from './kept-claims.js'
 import { cookieAttributes, storeUnavailable } from './store.js'
 
 /** The body of `GET /ts/session` (and of a successful login). */
@@ -41,9 +44,22 @@ function promisify(run: (done: (err?: unknown) => void) => void): Promise<void> 
 /** What login needs. */
 export interface LoginDeps {
   audit: Audit
+  /** Where the user's live sessions are counted (`track`). */
+  sessions: SessionBackend
+  claims: ClaimKeeper
   ttlSeconds: number
+  /** Live sessions per user; the oldest beyond it are ended. */
+  maxPerUser: number
+  /** Largest JSON size of the kept claims; a login above it is refused. */
+  maxClaimsBytes: number
   secureCookie: boolean
   now: () => number
+}
+
+/** Ends the session just stored when it cannot be counted: an uncounted one would escape the cap. */
+async function untracked(req: Request, cause: unknown): Promise<never> {
+  await promisify((done) => req.session.destroy(done)).catch(() => undefined)
+  throw storeUnavailable(cause)
 }
 
 /**
@@ -60,23 +76,50 @@ export function startSession(deps: Readonly<LoginDeps>) {
     }
     const scope = scopeOf(res)
     const bearer = userOf(res)
+    const kept = deps.claims.keep(bearer.claims)
+    if (kept.bytes > deps.maxClaimsBytes) {
+      scope.log.warn(
+        {
+          event: 'session.claims_too_large',
+          username: bearer.username,
+          bytes: kept.bytes,
+          limit: deps.maxClaimsBytes,
+        },
+        'login refused: the claims the mapping reads are larger than a session keeps',
+      )
+      throw new BffError(
+        'BAD_REQUEST',
+        `The claims the mapping reads take ${kept.bytes} bytes, more than a session keeps (${deps.maxClaimsBytes}); send the app JWT as a bearer on each call instead.`,
+      )
+    }
     const expiresAt = deps.now() + deps.ttlSeconds * 1000
+    let evicted: string[]
     try {
       await promisify((done) => req.session.regenerate(done))
       req.session.user = {
         username: bearer.username,
         email: bearer.email,
         displayName: bearer.displayName,
-        claims: { ...bearer.claims },
+        claims: kept.claims,
+        claimNames: kept.names,
         expiresAt,
       }
       await promisify((done) => req.session.save(done))
+      evicted = await deps.sessions
+        .track(bearer.username, req.session.id, expiresAt, deps.maxPerUser)
+        .catch((err: unknown) => untracked(req, err))
     } catch (err) {
-      // No session was stored: express-session must not send a cookie naming one.
+      // No session was kept: express-session must not send a cookie naming one.
       delete (req as { session?: unknown }).session
       throw err
     }
-    scope.user = { ...bearer, via: 'session', expiresAt }
+    if (evicted.length > 0) {
+      scope.log.info(
+        { event: 'session.evicted', username: bearer.username, count: evicted.length },
+        'ended the user’s oldest sessions (session.maxPerUser)',
+      )
+    }
+    scope.user = { ...bearer, claims: kept.claims, via: 'session', expiresAt }
     deps.audit.sessionCreated({ requestId: scope.requestId, username: bearer.username, expiresAt })
     res.json(sessionView(scope.user, accessOf(res)))
   }

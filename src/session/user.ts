@@ -1,6 +1,7 @@
 /**
  * What a session holds: the user as the login's app JWT described them, enough to rebuild the
- * request's user on later requests without the JWT.
+ * request's user on later requests without the JWT: only the claims that name the user and those
+ * the mapping read at login (see kept-claims.ts), with the names of those claims.
  */
 import type { AppUser } from '../scope.js'
 
@@ -10,6 +11,11 @@ export interface SessionUser {
   email: string | null
   displayName: string | null
   claims: Record<string, unknown>
+  /**
+   * The claim names `claims` answers for (kept, or absent from the JWT). Missing in a session
+   * written before claims were trimmed: such a session is treated as keeping none.
+   */
+  claimNames?: readonly string[]
   /** Epoch ms when the session ends (absolute, not sliding). */
   expiresAt: number
 }

@@ -25,9 +25,22 @@ const SWEEP_INTERVAL_MS = 60_000
 /** A session with no cookie max-age lives this long (express-session always sets one here). */
 const DEFAULT_SESSION_LIFE_MS = 86_400_000
 
+/** Sessions the memory store holds by default (`session.memoryMaxSessions`). */
+export const MEMORY_MAX_SESSIONS = 100_000
+
+/** Options of {@link SweepingMemoryStore}. */
+export interface MemoryStoreOptions {
+  /** At most this many sessions; past it the least recently used is dropped. */
+  maxSessions?: number
+  /** How often expired sessions are swept. */
+  sweepMs?: number
+}
+
 /**
  * express-session's own MemoryStore never drops a session nobody asks for again, so a long-running
- * single replica would grow without bound. This one sweeps expired sessions on a timer.
+ * single replica would grow without bound. This one sweeps expired sessions on a timer and holds
+ * at most `maxSessions`, dropping the least recently used first: logins must not be a way to run
+ * the process out of memory. Map order is the recency order (a read or write re-inserts).
  */
 export class SweepingMemoryStore extends session.Store {
   readonly #sessions = new Map<string, { data: string; until: number }>()
@@ -35,11 +48,13 @@ export class SweepingMemoryStore extends session.Store {
   readonly #byUser = new Map<string, Array<{ sid: string; until: number }>>()
   readonly #timer: NodeJS.Timeout
   readonly #now: () => number
+  readonly #maxSessions: number
 
-  constructor(now: () => number = Date.now, sweepMs = SWEEP_INTERVAL_MS) {
+  constructor(now: () => number = Date.now, options: MemoryStoreOptions = {}) {
     super()
     this.#now = now
-    this.#timer = setInterval(() => this.#sweep(), sweepMs).unref()
+    this.#maxSessions = options.maxSessions ?? MEMORY_MAX_SESSIONS
+    this.#timer = setInterval(() => this.#sweep(), options.sweepMs ?? SWEEP_INTERVAL_MS).unref()
   }
 
   override get(
@@ -52,13 +67,22 @@ export class SweepingMemoryStore extends session.Store {
       callback(null, null)
       return
     }
+    // Re-inserting marks it most recently used.
+    this.#sessions.delete(sid)
+    this.#sessions.set(sid, entry)
     callback(null, JSON.parse(entry.data) as StoredSession)
   }
 
   override set(sid: string, data: StoredSession, callback?: (err?: unknown) => void): void {
     const maxAge = data.cookie.maxAge
     const until = this.#now() + (typeof maxAge === 'number' ? maxAge : DEFAULT_SESSION_LIFE_MS)
+    this.#sessions.delete(sid)
     this.#sessions.set(sid, { data: JSON.stringify(data), until })
+    while (this.#sessions.size > this.#maxSessions) {
+      const oldest = this.#sessions.keys().next().value
+      if (oldest === undefined) break
+      this.#sessions.delete(oldest)
+    }
     callback?.()
   }
 
@@ -106,9 +130,12 @@ export class SweepingMemoryStore extends session.Store {
   }
 }
 
-/** The memory session backend: always ready, forgets everything at close. */
-export function memorySessionBackend(now?: () => number): SessionBackend {
-  const store = new SweepingMemoryStore(now)
+/** The memory session backend: always ready, holds at most `maxSessions`, forgets all at close. */
+export function memorySessionBackend(
+  now?: () => number,
+  maxSessions = MEMORY_MAX_SESSIONS,
+): SessionBackend {
+  const store = new SweepingMemoryStore(now, { maxSessions })
   return {
     store,
     track: (username, sid, expiresAt, maxPerUser) =>

@@ -20,6 +20,8 @@ export interface Limits {
   perUser: RateLimit
   /** Token mints (cache misses and fresh=true), per user. */
   mints: RateLimit
+  /** Logins (`POST /ts/session`), per user: each one stores a session. */
+  logins: RateLimit
 }
 
 /** The shared state of one deployment. */
@@ -60,6 +62,11 @@ export function limitSpecs(config: Pick<Config, 'rateLimits'>): Record<keyof Lim
       pointsPerMinute: rateLimits.mintsPerUserPerMinute,
       what: 'token mints for this user',
     },
+    logins: {
+      name: 'login',
+      pointsPerMinute: rateLimits.loginsPerUserPerMinute,
+      what: 'logins for this user',
+    },
   } as const
 }
 
@@ -69,15 +76,20 @@ export function buildLimits(
   make: (spec: LimitSpec) => RateLimit,
 ): Limits {
   const specs = limitSpecs(config)
-  return { perIp: make(specs.perIp), perUser: make(specs.perUser), mints: make(specs.mints) }
+  return {
+    perIp: make(specs.perIp),
+    perUser: make(specs.perUser),
+    mints: make(specs.mints),
+    logins: make(specs.logins),
+  }
 }
 
 /** State in this process: one replica, demo mode, most tests. */
 export function createMemoryStores(
-  config: Pick<Config, 'rateLimits' | 'thoughtspot'>,
+  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'session'>,
   now: () => number = Date.now,
 ): Stores {
-  const sessions = memorySessionBackend(now)
+  const sessions = memorySessionBackend(now, config.session.memoryMaxSessions)
   return {
     kind: 'memory',
     sessions,
@@ -93,7 +105,7 @@ export function createMemoryStores(
 
 /** The deployment's shared state, as the config names it: memory, or Redis when `redis.url` is set. */
 export function createStores(
-  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis' | 'secrets'>,
+  config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis' | 'session' | 'secrets'>,
   context: { log: Logger; now: () => number; onRedisError?: (err: Error) => void },
 ): Stores {
   return config.redis.url === null

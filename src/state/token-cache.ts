@@ -18,6 +18,11 @@ export interface CachedToken {
    * user is still mapped (and revoke when not). Only the claims the mapping reads.
    */
   claims?: Readonly<Record<string, unknown>>
+  /**
+   * The claim names `claims` answers for (present in it, or absent from the JWT). Without it a
+   * name missing from `claims` may have been dropped, and the sweep cannot evaluate the entry.
+   */
+  claimNames?: readonly string[]
 }
 
 /** The cache and ledger of one namespace. */

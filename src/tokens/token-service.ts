@@ -10,6 +10,7 @@ import type { Audit } from '../observability/audit.js'
 import type { Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import type { AppUser } from '../scope.js'
+import type { ClaimKeeper } from '../session/kept-claims.js'
 import { exclusive } from '../state/exclusive.js'
 import type { Lock } from '../state/lock.js'
 import type { RateLimit } from '../state/rate-limit.js'
@@ -41,6 +42,10 @@ export interface TokenServiceOptions {
   metrics: Metrics
   audit: Audit
   mintLimit: RateLimit
+  /** Picks the claims each ledger entry keeps, for the mapping-reload sweep. */
+  claims: ClaimKeeper
+  /** Largest JSON size of those claims; above it the entry keeps none (the sweep then revokes). */
+  maxClaimsBytes: number
   authApi: 'v2' | 'v1'
   validitySeconds: number
   minRemainingSeconds: number
@@ -61,6 +66,26 @@ export interface TokenService {
 
 function scopeText(scope: TokenScope): string {
   return scope.kind === 'full' ? 'full' : `object:${scope.objectId}`
+}
+
+/** Revocations of one user in flight at once: a logout must not take the whole upstream budget. */
+const REVOKE_CONCURRENCY = 4
+
+/** Runs `work` on every item, at most `limit` at once; resolves to how many failed. */
+async function countFailures<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<number> {
+  let next = 0
+  let failed = 0
+  const worker = async (): Promise<void> => {
+    for (let item = items[next++]; item !== undefined; item = items[next++]) {
+      await work(item).catch(() => failed++)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
+  return failed
 }
 
 /** Builds the service. */
@@ -117,11 +142,15 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
       throw err
     }
     metrics.tokenMints.inc({ api, outcome: 'ok' })
+    const kept = options.claims.keep(user.claims)
     const value: CachedToken = {
       token: minted.token,
       expiresAt: minted.expiresAt,
       username: user.username,
       api,
+      ...(kept.bytes <= options.maxClaimsBytes
+        ? { claims: kept.claims, claimNames: kept.names }
+        : {}),
     }
     await cache.set(key, value, minted.expiresAt - now() - minRemainingMs)
     audit.minted({
@@ -170,8 +199,9 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
     async revokeAll(username, log) {
       const tokens = await cache.takeAllFor(username)
       const revocable = tokens.filter((item) => item.api !== 'v1' && item.expiresAt > now())
-      const results = await Promise.allSettled(revocable.map((item) => client.revoke(item.token)))
-      const failed = results.filter((result) => result.status === 'rejected').length
+      const failed = await countFailures(revocable, REVOKE_CONCURRENCY, (item) =>
+        client.revoke(item.token),
+      )
       if (failed > 0) {
         log.warn(
           { event: 'token.revoke_failed', username, failed },

@@ -13,7 +13,7 @@ import type { AppUser } from '../scope.js'
 import { exclusive } from '../state/exclusive.js'
 import type { Lock } from '../state/lock.js'
 import { SingleFlight } from '../state/single-flight.js'
-import type { TokenCache } from '../state/token-cache.js'
+import type { CachedToken, TokenCache } from '../state/token-cache.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { UpstreamFetch } from './fetch.js'
 
@@ -79,9 +79,12 @@ export function createHeldSessions(options: Readonly<HeldSessionsOptions>): Held
       .update(JSON.stringify(['ts-session', request.user.username, request.access.digest]))
       .digest('base64url')
 
-  async function loginWith(request: SessionRequest, fresh: boolean): Promise<Response> {
+  async function loginWith(
+    request: SessionRequest,
+    fresh: boolean,
+  ): Promise<{ response: Response; token: CachedToken }> {
     const token = await tokens.getToken({ ...request, scope: { kind: 'full' }, fresh })
-    return fetch(`${host}${LOGIN_PATH}`, {
+    const response = await fetch(`${host}${LOGIN_PATH}`, {
       method: 'POST',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
@@ -97,19 +100,21 @@ export function createHeldSessions(options: Readonly<HeldSessionsOptions>): Held
       expect: 'any',
       redirect: 'manual',
     })
+    return { response, token }
   }
 
   async function login(request: SessionRequest, key: string): Promise<string> {
-    let response: Response
+    let attempt: { response: Response; token: CachedToken }
     try {
-      response = await loginWith(request, false)
+      attempt = await loginWith(request, false)
     } catch (err) {
       // A cached token ThoughtSpot no longer takes (revoked, superseded): one fresh mint, once.
       // Never loop: repeated bad token logins can lock a v1 account.
       if (!(err instanceof BffError) || err.code !== 'UPSTREAM_AUTH_FAILED') throw err
       await tokens.drop({ ...request, scope: { kind: 'full' } })
-      response = await loginWith(request, true)
+      attempt = await loginWith(request, true)
     }
+    const { response, token } = attempt
     const cookie = cookieHeaderFrom(response.headers.getSetCookie())
     await response.body?.cancel()
     if (!/(^|; )JSESSIONID=/.test(cookie)) {
@@ -118,9 +123,17 @@ export function createHeldSessions(options: Readonly<HeldSessionsOptions>): Held
         'ThoughtSpot answered the session login without a session.',
       )
     }
+    // The login token's kept claims ride along, so the mapping-reload sweep can judge the session.
+    const { claims, claimNames } = token
     await cache.set(
       key,
-      { token: cookie, expiresAt: now() + lifetimeMs, username: request.user.username, api: 'v1' },
+      {
+        token: cookie,
+        expiresAt: now() + lifetimeMs,
+        username: request.user.username,
+        api: 'v1',
+        ...(claims && claimNames ? { claims, claimNames } : {}),
+      },
       lifetimeMs,
     )
     request.log.info(

@@ -93,7 +93,11 @@ export function tokenCacheContract(name: string, make: TokenCacheFactory): void 
     it('lists the users with live credentials and their ledger, without taking it', async () => {
       const cache = await fresh()
       const older = token('frank')
-      const newer = { ...token('frank'), claims: { roles: ['analyst'] } }
+      const newer = {
+        ...token('frank'),
+        claims: { roles: ['analyst'] },
+        claimNames: ['roles', 'sub'],
+      }
       await cache.set('f', older, 60_000)
       await cache.set('f', newer, 60_000)
       await cache.set('g', token('grace', -1000), 60_000)
@@ -105,6 +109,7 @@ export function tokenCacheContract(name: string, make: TokenCacheFactory): void 
         'newest first',
       )
       assert.deepEqual(ledger[0]?.claims, { roles: ['analyst'] })
+      assert.deepEqual(ledger[0]?.claimNames, ['roles', 'sub'], 'what the claims were cut to')
       assert.equal((await cache.takeAllFor('frank')).length, 2, 'nothing was taken by looking')
       assert.deepEqual(await cache.usernames(), [])
     })

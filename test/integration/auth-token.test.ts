@@ -280,6 +280,27 @@ attributes:
     )
   })
 
+  it('records in the ledger only the claims that name the user and those the mapping reads', async () => {
+    const response = await stack.request.get('/ts/auth/token').set(
+      await bearerOf(stack, {
+        sub: 'kept@acme.com',
+        email: 'kept@acme.com',
+        roles: ['analyst'],
+        region: 'EU',
+        picture: 'p'.repeat(2000),
+        groups_from_idp: ['a', 'b', 'c'],
+      }),
+    )
+    assert.equal(response.status, 200)
+    const [entry] = await stack.services.stores.tokens.ledgerOf('kept@acme.com')
+    assert.equal(entry?.token, response.text)
+    assert.deepEqual(
+      { ...entry?.claims },
+      { sub: 'kept@acme.com', email: 'kept@acme.com', roles: ['analyst'], region: 'EU' },
+    )
+    assert.deepEqual(entry?.claimNames, ['email', 'jit', 'name', 'region', 'roles', 'sub', 'tier'])
+  })
+
   it('persists row filters with a custom mint before handing an attribute user an object token', async () => {
     const headers = await bearerOf(stack, { sub: 'rls-obj', region: 'EMEA' })
     const response = await stack.request.get(`/ts/auth/token?objectId=${OBJECT_ID}`).set(headers)

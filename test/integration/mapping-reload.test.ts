@@ -6,6 +6,7 @@ import assert from 'node:assert/strict'
 import { writeFileSync } from 'node:fs'
 import { after, before, it } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { MAPPING_POLL_MS } from '../../src/mapping/holder.js'
 import { startStack, type Stack } from '../helpers/start.js'
 
 let stack: Stack
@@ -64,8 +65,11 @@ it('applies a new mapping on SIGHUP and re-mints a user whose mapping changed', 
 it('notices a changed file without a signal', async () => {
   writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers] }\n')
   assert.equal(stack.services.mapping.reload(), true)
-  // The app's own holder, watching the file as main.ts starts it (it polls every second).
+  // The app's own holder, watching the file as main.ts starts it (it polls every second). The
+  // watcher takes its first look at the file asynchronously: a write before that look would be
+  // its starting state, not a change. One poll interval is ample for that look.
   stack.services.mapping.watch()
+  await sleep(MAPPING_POLL_MS)
   try {
     writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers, executives] }\n')
     await eventually(async () => (await groupsOf('watched-user')).includes('executives'))
