@@ -72,6 +72,11 @@ export const configSchema = z
         trustProxy: z.union([z.boolean(), z.number().int().min(1).max(10)]).default(false),
         publicOrigin: origin.nullable().default(null),
         bodyLimit: byteSize.default(1024 * 1024),
+        /** Listener limits (http/server.ts); config/default.yaml says why each default. */
+        headersTimeoutMs: positiveInt.default(10_000),
+        requestTimeoutMs: positiveInt.default(30_000),
+        keepAliveTimeoutMs: positiveInt.default(65_000),
+        maxHeaderBytes: byteSize.default(16 * 1024),
         metricsPort: port.nullable().default(null),
         cors: z
           .object({ origins: z.array(origin).default([]) })
@@ -79,6 +84,17 @@ export const configSchema = z
           .prefault({}),
       })
       .strict()
+      .superRefine((server, ctx) => {
+        // Node refuses to start a listener whose head timeout is longer than its request timeout.
+        // (A request timeout that is itself invalid is reported alone.)
+        if (server.requestTimeoutMs > 0 && server.headersTimeoutMs > server.requestTimeoutMs) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['headersTimeoutMs'],
+            message: `must not be more than server.requestTimeoutMs (${server.requestTimeoutMs})`,
+          })
+        }
+      })
       .prefault({}),
     thoughtspot: z
       .object({
