@@ -48,6 +48,16 @@ const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v
   return Number(match[1]) * factor
 })
 
+/**
+ * The session cookie's default name. `__Host-` makes browsers insist on Secure, Path=/ and no
+ * Domain, so a sibling subdomain cannot plant or overwrite it. Demo mode serves plain http,
+ * where browsers refuse such a cookie, and uses {@link DEMO_SESSION_COOKIE_NAME} instead.
+ */
+export const SESSION_COOKIE_NAME = '__Host-tsbff.sid'
+
+/** The session cookie's name in demo mode (plain http) while the default name is configured. */
+export const DEMO_SESSION_COOKIE_NAME = 'tsbff.sid'
+
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 const allowRule = z
@@ -138,7 +148,7 @@ export const configSchema = z
         cookieName: z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-          .default('tsbff.sid'),
+          .default(SESSION_COOKIE_NAME),
         ttlSeconds: positiveInt.default(28_800),
         /** Path of a file holding the session secret(s); prefer SESSION_SECRET_FILE. */
         secretFile: z.string().min(1).nullable().default(null),
