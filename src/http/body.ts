@@ -10,9 +10,9 @@
  * client declaring a huge length and sending a trickle held the connection for minutes.
  */
 import type { Transform } from 'node:stream'
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import type { NextFunction, Request, Response } from 'express'
 import { BffError } from '../errors.js'
+import { bodyCoding, createDecoder } from '../proxy/content-coding.js'
 
 /** Refusals that leave unread bytes on the connection close it, so they are never parsed. */
 const CLOSE = { headers: { Connection: 'close' } } as const
@@ -69,21 +69,11 @@ export function readBody(limit: number) {
 
 /** The decoder for a request's `Content-Encoding`, or undefined for none. */
 function decoderFor(header: string | undefined): Transform | undefined {
-  const coding = (header ?? 'identity').trim().toLowerCase()
-  switch (coding) {
-    case 'identity':
-    case '':
-      return undefined
-    case 'gzip':
-    case 'x-gzip':
-      return createGunzip()
-    case 'deflate':
-      return createInflate()
-    case 'br':
-      return createBrotliDecompress()
-    default:
-      throw unreadable('its Content-Encoding is not gzip, deflate or br')
+  const coding = bodyCoding(header)
+  if (coding.kind === 'unreadable') {
+    throw unreadable('its Content-Encoding is not one of gzip, deflate or br')
   }
+  return coding.kind === 'decodable' ? createDecoder(coding.coding) : undefined
 }
 
 function collect(req: Request, decoder: Transform | undefined, limit: number): Promise<Buffer> {

@@ -5,6 +5,8 @@
  * so the request side is an allowlist and both sides drop anything credential-like by name.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { upstreamAcceptEncoding } from './content-coding.js'
+import { containsCredential } from './credential-scan.js'
 
 /** Headers as `res.writeHead` / `http.request` take them; names are lower-case. */
 export type OutgoingHeaders = Record<string, string | string[]>
@@ -25,11 +27,11 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
  * The only browser headers forwarded upstream. Content negotiation, conditional and range
  * requests, and the request id; nothing that carries identity, origin or routing.
  *
- * `accept-encoding` is forwarded on purpose: the proxy streams bodies through untouched, so a
- * compressed upstream body reaches the same browser that asked for it, with its
- * `content-encoding` and `content-length` intact, and the BFF spends no CPU re-compressing. A
- * forwarder that must read an upstream body itself should remove `accept-encoding` first.
- * `content-encoding` is not forwarded: the body step may inflate the body it buffers.
+ * `accept-encoding` is forwarded narrowed to the codings the BFF can decode itself
+ * (`content-coding.ts`): the BFF must read textual answers to keep credentials out of them, so
+ * it decodes those and sends them on identity-encoded, while binary ones stream through in the
+ * coding the browser asked for. `content-encoding` is not forwarded: the body step decodes the
+ * body it buffers.
  */
 export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'accept',
@@ -157,15 +159,19 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  * control character is dropped whole, as is an `x-request-id` outside SPEC's shape.
  *
  * @example
- * upstreamRequestHeaders({ accept: 'application/json', cookie: 'tsbff.sid=…' })
+ * upstreamRequestHeaders({ accept: 'application/json', cookie: '__Host-tsbff.sid=…' })
  * // { accept: 'application/json' }
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders): OutgoingHeaders {
-  return filterHeaders(incoming, (name, value) => {
+  const out = filterHeaders(incoming, (name, value) => {
     if (name === CLIENT_NAME_HEADER) return typeof value === 'string' && CLIENT_NAME.test(value)
     if (!FORWARDED_REQUEST_HEADERS.has(name) || isNeverForwarded(name)) return false
     return name !== 'x-request-id' || (typeof value === 'string' && REQUEST_ID.test(value))
   })
+  const acceptEncoding = upstreamAcceptEncoding(out['accept-encoding'])
+  if (acceptEncoding === undefined) delete out['accept-encoding']
+  else out['accept-encoding'] = acceptEncoding
+  return out
 }
 
 /**
@@ -182,12 +188,27 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders): OutgoingH
  * (`Alt-Svc`, `Clear-Site-Data`, `NEL`, `Report-To`…). A header whose value holds CR, LF, NUL or
  * another control character is dropped whole.
  *
+ * Any header whose value carries the credential the BFF injected — in one of
+ * `credentialForms` (`credential-scan.ts`), or percent-encoded — is dropped too, whatever its
+ * name: a `Location` that hands the token back in its query, a diagnostic header echoing the
+ * session cookie.
+ *
  * `content-length` is kept, so a streamed body keeps its length, except beside a
  * `transfer-encoding`, where it is meaningless (RFC 9112 §6.3) and Node frames the body itself.
  */
-export function browserResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHeaders {
+export function browserResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  credentialForms: readonly string[] = [],
+): OutgoingHeaders {
   const chunked = upstream['transfer-encoding'] !== undefined
-  return filterHeaders(upstream, (name) => {
+  return filterHeaders(upstream, (name, value) => {
+    if (
+      (Array.isArray(value) ? value : [value]).some((item) =>
+        containsCredential(item, credentialForms),
+      )
+    ) {
+      return false
+    }
     if (name === 'content-length') return !chunked
     return !isNeverReturned(name)
   })
