@@ -67,6 +67,7 @@ function containsRun(names: readonly string[], run: readonly string[]): boolean 
 /** Why a request was refused; for the log, never for the client. */
 export type RefusalReason = 'always-refused' | 'no-rule' | 'groups'
 
+/** The allowlist's answer for one request. */
 export type AllowDecision = { allowed: true } | { allowed: false; reason: RefusalReason }
 
 /** A compiled allowlist; build it with {@link compileAllowlist}. */

@@ -1,8 +1,9 @@
 /**
- * The proxy's two strip lists (SPEC §5): which of the browser's request headers may reach
- * ThoughtSpot, and which of ThoughtSpot's response headers may reach the browser. The two bugs a
- * BFF proxy most likely ships are a forwarded `Cookie` and a missed credential header (STYLE §5),
- * so the request side is an allowlist and both sides drop anything credential-like by name.
+ * The proxy's two strip lists: which of the browser's request headers may reach ThoughtSpot,
+ * and which of ThoughtSpot's response headers may reach the browser. The two bugs a BFF proxy
+ * most likely ships are a forwarded `Cookie` and a missed credential header (Duende BFF fixed
+ * both in 4.3.1), so the request side is an allowlist and both sides drop anything
+ * credential-like by name, the response side by value too.
  */
 import type { IncomingHttpHeaders } from 'node:http'
 import { upstreamAcceptEncoding } from './content-coding.js'
@@ -141,7 +142,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** What Node accepts in a header value; CR, LF, NUL and other controls are outside it. */
 const UNSAFE_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/
 
-/** The request id shape the BFF accepts from a client (SPEC §5); others are not forwarded. */
+/** The request id shape the BFF accepts from a client; others are not forwarded. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
@@ -150,13 +151,14 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  * An allowlist ({@link FORWARDED_REQUEST_HEADERS}), not a denylist: a header we did not think of
  * (a new credential, a routing hint) is dropped by default, and ThoughtSpot needs nothing else
  * from the browser; the forwarder adds `Authorization`, `X-Requested-By` and the request id
- * itself. On top of that, and never overridden, every header SPEC names is dropped: `Cookie`,
- * `Authorization`, `Proxy-*`, hop-by-hop headers and every header named in `Connection`,
- * `X-Forwarded-*`, `Forwarded`, `X-Real-IP`, `Host`, `Content-Length` (the forwarder sets it),
- * `Origin`, `Referer`, `X-CSRF`, `X-Requested-By`, `Expect`, `X-ThoughtSpot-*` (but
- * `X-ThoughtSpot-Client`, the REST SDK's name), `X-Callosum-*` and any name that looks like a
- * credential. A header whose value holds CR, LF, NUL or another
- * control character is dropped whole, as is an `x-request-id` outside SPEC's shape.
+ * itself. On top of that, and never overridden, every header the product contract names is
+ * dropped: `Cookie`, `Authorization`, `Proxy-*`, hop-by-hop headers and every header named in
+ * `Connection`, `X-Forwarded-*`, `Forwarded`, `X-Real-IP`, `Host`, `Content-Length` (the
+ * forwarder sets it), `Origin`, `Referer`, `X-CSRF`, `X-Requested-By`, `Expect`,
+ * `X-ThoughtSpot-*` (but `X-ThoughtSpot-Client`, the REST SDK's name), `X-Callosum-*` and any
+ * name that looks like a credential. A header whose value holds CR, LF, NUL or another control
+ * character is dropped whole, as is an `x-request-id` outside the accepted shape.
+ * `Accept-Encoding` is narrowed to the codings the BFF decodes (see above).
  *
  * @example
  * upstreamRequestHeaders({ accept: 'application/json', cookie: '__Host-tsbff.sid=…' })
