@@ -73,7 +73,12 @@ export async function sendAnswer(
   const coding = bodyCoding(proxyRes.headers['content-encoding'])
   const answer = { proxyRes, res, hooks, status, headers, coding }
   if (status >= 400) return sendError(answer, isJsonType(contentType))
-  if (isSessionRoute(hooks.path) && isJsonType(contentType)) return sendSessionAnswer(answer)
+  if (isSessionRoute(hooks.path) && isJsonType(contentType)) {
+    if (!hasNoBody(answer)) return sendSessionAnswer(answer)
+    // HEAD, 204, 304: nothing to strip; the GET's length and validator would be the BFF's own.
+    delete headers['content-length']
+    delete headers.etag
+  }
   if (!isBinaryType(contentType)) return streamText(answer, forms)
   return stream(answer, [])
 }

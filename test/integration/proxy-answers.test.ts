@@ -353,6 +353,21 @@ describe('session and user routes lose their credential fields', () => {
     assert.ok(!text.includes(SESSION_AUTH_TOKEN))
   })
 
+  it('HEAD of session/info has no body to strip and is not refused', async () => {
+    handle = (_req, res) => {
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': '512',
+          etag: '"s"',
+        })
+        .end()
+    }
+    const response = await bff('/callosum/v1/session/info', V1_CREDENTIAL, 'v1').head('/')
+    assert.equal(response.status, 200)
+    assert.equal(response.headers.etag, undefined)
+  })
+
   it('v2 auth/session/user: a token field is removed', async () => {
     handle = answer(
       200,
