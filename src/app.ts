@@ -5,7 +5,7 @@
  */
 import express, { Router, type Express } from 'express'
 import { accessLog } from './http/access-log.js'
-import { readBody } from './http/body.js'
+import { readBody, refuseDeclaredOversize } from './http/body.js'
 import { errorHandler, notFound } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { limitPerIp, limitPerUser } from './http/rate-limit.js'
@@ -86,6 +86,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
 
   // Every /ts/* request
   app.use(PROXY_MOUNT, cors(config.server.cors.origins)) // CORS for CORS_ORIGINS only
+  app.use(PROXY_MOUNT, refuseDeclaredOversize(config.server.bodyLimit)) // Content-Length → 413
   app.use(PROXY_MOUNT, limitPerIp(stores.limits.perIp)) //  per-IP budget                → 429
   app.use(PROXY_MOUNT, loadSession) //                      the cookie's session          → 503
 

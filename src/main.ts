@@ -3,11 +3,11 @@
  * problem prints one line per problem on stderr and exits 1; SIGTERM/SIGINT drain and exit 0.
  */
 import type { Server } from 'node:http'
-import type { Express } from 'express'
 import { createApp } from './app.js'
 import { loadConfig, type Config } from './config/load.js'
 import { StartupError } from './errors.js'
 import { startDemo, type Demo } from './demo/setup.js'
+import { listen, trustProxyWarning } from './http/server.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics, createMetricsApp } from './observability/metrics.js'
 import { createServices } from './services.js'
@@ -15,14 +15,6 @@ import { createServices } from './services.js'
 function fail(problems: readonly string[]): never {
   for (const problem of problems) process.stderr.write(`thoughtspot-bff: config: ${problem}\n`)
   process.exit(1)
-}
-
-function listen(app: Express, port: number, host: string): Promise<Server> {
-  return new Promise((resolve, reject) => {
-    const server = app.listen(port, host)
-    server.once('listening', () => resolve(server))
-    server.once('error', reject)
-  })
 }
 
 async function main(): Promise<void> {
@@ -35,6 +27,8 @@ async function main(): Promise<void> {
   }
   const log = createLogger({ level: config.logging.level })
   for (const warning of config.warnings) log.warn({ event: 'config.warning' }, warning)
+  const proxyWarning = trustProxyWarning(config.server.trustProxy)
+  if (proxyWarning) log.warn({ event: 'config.trust_proxy' }, proxyWarning)
 
   let demo: Demo | undefined
   if (config.mode === 'demo') {
@@ -56,7 +50,7 @@ async function main(): Promise<void> {
   }
   const app = createApp(services, demo ? { demo: demo.router } : {})
   const { port, host, metricsPort } = config.server
-  const server = await listen(app, port, host)
+  const server = await listen(app, config.server, port, host)
   const address = server.address()
   // A wildcard listen address is not something to type in a browser.
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
@@ -64,7 +58,12 @@ async function main(): Promise<void> {
 
   let metricsServer: Server | undefined
   if (metricsPort !== null) {
-    metricsServer = await listen(createMetricsApp(metrics.registry), metricsPort, host)
+    metricsServer = await listen(
+      createMetricsApp(metrics.registry),
+      config.server,
+      metricsPort,
+      host,
+    )
   }
   services.mapping.watch()
 

@@ -6,7 +6,7 @@
 import { allowlistProblems } from '../proxy/allowlist.js'
 import { keySourceProblems } from '../identity/keys.js'
 import { loadMappingFile, type LoadedMapping } from '../mapping/schema.js'
-import type { FileConfig } from './schema.js'
+import { DEMO_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, type FileConfig } from './schema.js'
 import type { ReadSecrets } from './secrets.js'
 
 /** Required outside demo mode, named by the variable an operator would set. */
@@ -94,5 +94,28 @@ export function crossFileProblems(
     ...allowlistProblems(file.proxy.allow).map((problem) => `${where.configFile}: ${problem}`),
     ...mappingProblems(where.mappingFile, file.thoughtspot.authApi),
     ...(file.identity.publicKeyFile ? keySourceProblems(file.identity.publicKeyFile) : []),
+  ]
+}
+
+/**
+ * The session cookie's name in `mode`: demo mode serves plain http, where browsers refuse a
+ * `__Host-` cookie, so the default name becomes {@link DEMO_SESSION_COOKIE_NAME} there.
+ */
+export function sessionCookieName(configured: string, mode: 'demo' | 'normal'): string {
+  return mode === 'demo' && configured === SESSION_COOKIE_NAME
+    ? DEMO_SESSION_COOKIE_NAME
+    : configured
+}
+
+/**
+ * A `__Host-`/`__Secure-` cookie name where the cookie cannot be Secure (demo mode, plain http):
+ * browsers would drop the cookie and every login would fail, so the start is refused instead.
+ */
+export function sessionCookieProblems(file: FileConfig, mode: 'demo' | 'normal'): string[] {
+  const name = sessionCookieName(file.session.cookieName, mode)
+  if (mode !== 'demo' || !/^__(?:host|secure)-/i.test(name)) return []
+  return [
+    `session.cookieName: "${name}" needs a Secure cookie, but demo mode serves plain http; ` +
+      `choose a name without the __Host-/__Secure- prefix or leave the default`,
   ]
 }

@@ -13,6 +13,8 @@ import {
   crossFileProblems,
   mappingProblems,
   requiredProblems,
+  sessionCookieName,
+  sessionCookieProblems,
 } from './checks.js'
 import { applyEnvOverrides } from './env.js'
 import { configSchema, type FileConfig } from './schema.js'
@@ -128,6 +130,7 @@ export function loadConfig(env: Env = process.env): Config {
   const mode = !production && file.thoughtspot.host === null ? 'demo' : 'normal'
   if (mode === 'normal') problems.unshift(...requiredProblems(file, secrets, production))
   problems.push(
+    ...sessionCookieProblems(file, mode),
     ...consistencyProblems(file, secrets),
     ...crossFileProblems(file, { configFile, mappingFile }),
   )
@@ -135,6 +138,7 @@ export function loadConfig(env: Env = process.env): Config {
 
   return deepFreeze({
     ...file,
+    session: { ...file.session, cookieName: sessionCookieName(file.session.cookieName, mode) },
     mode,
     production,
     configFile,

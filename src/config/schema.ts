@@ -58,6 +58,16 @@ const byteSize = z.union([z.number().int().positive(), z.string()]).transform((v
   return Number(match[1]) * factor
 })
 
+/**
+ * The session cookie's default name. `__Host-` makes browsers insist on Secure, Path=/ and no
+ * Domain, so a sibling subdomain cannot plant or overwrite it. Demo mode serves plain http,
+ * where browsers refuse such a cookie, and uses {@link DEMO_SESSION_COOKIE_NAME} instead.
+ */
+export const SESSION_COOKIE_NAME = '__Host-tsbff.sid'
+
+/** The session cookie's name in demo mode (plain http) while the default name is configured. */
+export const DEMO_SESSION_COOKIE_NAME = 'tsbff.sid'
+
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const
 
 const allowRule = z
@@ -82,6 +92,11 @@ export const configSchema = z
         trustProxy: z.union([z.boolean(), z.number().int().min(1).max(10)]).default(false),
         publicOrigin: origin.nullable().default(null),
         bodyLimit: byteSize.default(1024 * 1024),
+        /** Listener limits (http/server.ts); config/default.yaml says why each default. */
+        headersTimeoutMs: positiveInt.default(10_000),
+        requestTimeoutMs: positiveInt.default(30_000),
+        keepAliveTimeoutMs: positiveInt.default(65_000),
+        maxHeaderBytes: byteSize.default(16 * 1024),
         metricsPort: port.nullable().default(null),
         cors: z
           .object({ origins: z.array(origin).default([]) })
@@ -89,6 +104,17 @@ export const configSchema = z
           .prefault({}),
       })
       .strict()
+      .superRefine((server, ctx) => {
+        // Node refuses to start a listener whose head timeout is longer than its request timeout.
+        // (A request timeout that is itself invalid is reported alone.)
+        if (server.requestTimeoutMs > 0 && server.headersTimeoutMs > server.requestTimeoutMs) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['headersTimeoutMs'],
+            message: `must not be more than server.requestTimeoutMs (${server.requestTimeoutMs})`,
+          })
+        }
+      })
       .prefault({}),
     thoughtspot: z
       .object({
@@ -132,7 +158,7 @@ export const configSchema = z
         cookieName: z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-          .default('tsbff.sid'),
+          .default(SESSION_COOKIE_NAME),
         ttlSeconds: positiveInt.default(28_800),
         /** Path of a file holding the session secret(s); prefer SESSION_SECRET_FILE. */
         secretFile: z.string().min(1).nullable().default(null),

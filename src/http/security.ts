@@ -1,6 +1,6 @@
 /**
- * Browser-facing security (SPEC §6): helmet's headers, CORS for the configured origins only
- * (credentials, no wildcard), the CSRF rule for cookie-authenticated unsafe requests, and
+ * Browser-facing security: helmet's headers, CORS for the configured origins only (credentials,
+ * no wildcard), the CSRF rule for cookie-authenticated unsafe requests, and
  * `Cache-Control: no-store` for responses that carry tokens or identity.
  */
 import type { NextFunction, Request, Response } from 'express'
@@ -8,6 +8,7 @@ import helmet from 'helmet'
 import { BffError } from '../errors.js'
 import { scopeOf } from '../scope.js'
 
+/** helmet's headers on every response; plain http (demo mode) without HSTS and upgrades. */
 export const securityHeaders = (options: { plainHttp: boolean }): ReturnType<typeof helmet> =>
   helmet({
     // Demo mode serves plain http on loopback: HSTS and upgrade-insecure-requests would make some
@@ -96,6 +97,7 @@ export function csrf(options: { publicOrigin: string | null; corsOrigins: readon
   }
 }
 
+/** Middleware: `Cache-Control: no-store` for responses that carry tokens or identity. */
 export function noStore(_req: Request, res: Response, next: NextFunction): void {
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('Pragma', 'no-cache')

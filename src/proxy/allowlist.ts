@@ -13,10 +13,6 @@ import { normalizeProxyPath } from './normalize-path.js'
  * Routes refused with 403 ROUTE_NOT_ALLOWED whatever the allowlist says, each with every path
  * below it. They mint or lengthen ThoughtSpot tokens, or change trusted-auth settings; the BFF
  * calls the ones it needs itself, never on a browser's behalf.
- *
- * Matching is case-insensitive, and the last segment also matches with any `.suffix`
- * (`token.json`), because ThoughtSpot's router may ignore case and older Spring routers match
- * suffixed paths to the plain handler.
  */
 export const ALWAYS_REFUSED: readonly string[] = Object.freeze([
   '/api/rest/2.0/auth/token',
@@ -27,23 +23,51 @@ export const ALWAYS_REFUSED: readonly string[] = Object.freeze([
   '/callosum/v1/session/auth/token',
 ])
 
-const REFUSED_PATTERNS: readonly RegExp[] = ALWAYS_REFUSED.map(
-  (prefix) => new RegExp(`^${escapeRegExp(prefix)}(?:\\.[^/]*)?(?:/.*)?$`, 'i'),
-)
+/**
+ * The runs of segments that name the {@link ALWAYS_REFUSED} routes, refused wherever they appear
+ * in a path, not only after the prefix they are documented under. ThoughtSpot's routers are not
+ * ours to read: a servlet mapping may match a repeated or shortened prefix
+ * (`/callosum/v1/tspublic/v1/tspublic/v1/session/auth/token`, `/callosum/v1/session/auth/token`),
+ * another service may serve the same handler under another base, and Spring-style routers may
+ * ignore case and match `token.json` to `token`. So a run is found in any position, compared
+ * case-insensitively, with any `.suffix` of a segment ignored. `auth/token` also covers v1's
+ * `session/auth/token`; no allowed ThoughtSpot call has these runs in its path.
+ */
+const REFUSED_RUNS: readonly (readonly string[])[] = [
+  ['auth', 'token'],
+  ['auth', 'session', 'token'],
+  ['auth', 'configure'],
+  ['auth', 'search'],
+]
 
 /** The path prefixes an allowlist pattern must start with. */
 const API_PREFIXES = ['/api/rest/2.0/', '/callosum/v1/'] as const
 
 const ALL_METHODS: readonly string[] = HTTP_METHODS
 
-/** True when `path` is one of {@link ALWAYS_REFUSED} or below one. */
+/**
+ * True when `path` reaches, or may reach, one of {@link ALWAYS_REFUSED}: one of their segment
+ * runs appears anywhere in it, in any case, with or without `.suffix`es.
+ */
 export function isAlwaysRefused(path: string): boolean {
-  return REFUSED_PATTERNS.some((pattern) => pattern.test(path))
+  const names = path.split('/').map((segment) => {
+    const dot = segment.indexOf('.')
+    return (dot === -1 ? segment : segment.slice(0, dot)).toLowerCase()
+  })
+  return REFUSED_RUNS.some((run) => containsRun(names, run))
+}
+
+function containsRun(names: readonly string[], run: readonly string[]): boolean {
+  for (let start = 0; start + run.length <= names.length; start++) {
+    if (run.every((name, offset) => names[start + offset] === name)) return true
+  }
+  return false
 }
 
 /** Why a request was refused; for the log, never for the client. */
 export type RefusalReason = 'always-refused' | 'no-rule' | 'groups'
 
+/** The allowlist's answer for one request. */
 export type AllowDecision = { allowed: true } | { allowed: false; reason: RefusalReason }
 
 /** A compiled allowlist; build it with {@link compileAllowlist}. */
@@ -160,12 +184,13 @@ function pathProblems(path: string): string[] {
 }
 
 /**
- * True when every path `pattern` matches is always refused. Each refused set is "a fixed run of
- * leading segments, then anything". Take the one path the pattern matches with each `*` and `**`
- * replaced by a segment no refused route names (the text `*` itself is such a segment): if that
- * path is refused, its refused prefix lies wholly within the pattern's literal leading segments,
- * so every path the pattern matches shares it and is refused too; if not, the pattern matches an
- * allowed path. So that one witness decides, and the witness is the pattern's own text.
+ * True when every path `pattern` matches is always refused. A path is refused when it holds a
+ * refused run of segments somewhere. Take the witness: the pattern's own text, whose `*` and `**`
+ * are segments no refused run names. If the witness holds a run, the run lies wholly within the
+ * pattern's literal segments, which every matched path has in the same places, so every matched
+ * path is refused. If it holds none, the path made by writing any other such segment (`x`) for
+ * each wildcard holds none either, and the pattern matches it: an allowed path. So the witness
+ * decides.
  */
 function canMatchOnlyRefused(pattern: string): boolean {
   return isAlwaysRefused(pattern)
@@ -219,8 +244,4 @@ function matchSegments(pattern: readonly Segment[], segments: readonly string[])
     if (part.kind === 'literal' && part.text !== segment) return false
   }
   return segments.length === pattern.length
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }

@@ -4,19 +4,10 @@
  * or session cookie, wherever it appears, and any field named like a credential.
  */
 import { BffError, toErrorBody } from '../errors.js'
-
-const CREDENTIAL_KEY = /token|secret|password|cookie|authorization|session|credential/i
+import { CREDENTIAL_KEY, redactCredentials as replaceAll } from './credential-scan.js'
 
 /** Largest error body that is inspected and passed on; a larger one is replaced by a stub. */
 export const MAX_ERROR_BODY = 64 * 1024
-
-function replaceAll(text: string, credentials: readonly string[]): string {
-  let out = text
-  for (const credential of credentials) {
-    if (credential.length >= 8) out = out.split(credential).join('[redacted]')
-  }
-  return out
-}
 
 /** Redacts credential-named fields and credential values inside decoded strings (JSON escapes
  * such as `\/` or `\u003d` hide a token from a search of the raw text). */

@@ -165,9 +165,13 @@ export function createForwarder(options: Readonly<ForwarderOptions>) {
         await retryOnce(res, call)
         return
       }
+      const scope = scopeOf(res)
       await sendAnswer(proxyRes, res, {
         secrets: credentialOf(res).secrets,
-        requestId: scopeOf(res).requestId,
+        requestId: scope.requestId,
+        method: res.req.method,
+        path: targetOf(res).path,
+        log: scope.log,
         // Streaming holds the budget slot until the upstream body is done.
         onStreaming: () => {
           call.settled = true
@@ -228,8 +232,6 @@ function upstreamRequest(req: Request, res: Response): UpstreamRequest {
     ...credentialOf(res).headers,
     'x-request-id': requestId,
   }
-  // The BFF reads error bodies to scrub them, so it asks for them uncompressed.
-  delete headers['accept-encoding']
   if (bytes) headers['content-length'] = String(bytes.length)
   return Object.assign(Readable.from(bytes ? [bytes] : []), {
     method: req.method,

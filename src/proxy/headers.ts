@@ -1,10 +1,13 @@
 /**
- * The proxy's two strip lists (SPEC §5): which of the browser's request headers may reach
- * ThoughtSpot, and which of ThoughtSpot's response headers may reach the browser. The two bugs a
- * BFF proxy most likely ships are a forwarded `Cookie` and a missed credential header (STYLE §5),
- * so the request side is an allowlist and both sides drop anything credential-like by name.
+ * The proxy's two strip lists: which of the browser's request headers may reach ThoughtSpot,
+ * and which of ThoughtSpot's response headers may reach the browser. The two bugs a BFF proxy
+ * most likely ships are a forwarded `Cookie` and a missed credential header (Duende BFF fixed
+ * both in 4.3.1), so the request side is an allowlist and both sides drop anything
+ * credential-like by name, the response side by value too.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { upstreamAcceptEncoding } from './content-coding.js'
+import { containsCredential } from './credential-scan.js'
 
 /** Headers as `res.writeHead` / `http.request` take them; names are lower-case. */
 export type OutgoingHeaders = Record<string, string | string[]>
@@ -25,11 +28,11 @@ const HOP_BY_HOP: ReadonlySet<string> = new Set([
  * The only browser headers forwarded upstream. Content negotiation, conditional and range
  * requests, and the request id; nothing that carries identity, origin or routing.
  *
- * `accept-encoding` is forwarded on purpose: the proxy streams bodies through untouched, so a
- * compressed upstream body reaches the same browser that asked for it, with its
- * `content-encoding` and `content-length` intact, and the BFF spends no CPU re-compressing. A
- * forwarder that must read an upstream body itself should remove `accept-encoding` first.
- * `content-encoding` is not forwarded: the body step may inflate the body it buffers.
+ * `accept-encoding` is forwarded narrowed to the codings the BFF can decode itself
+ * (`content-coding.ts`): the BFF must read textual answers to keep credentials out of them, so
+ * it decodes those and sends them on identity-encoded, while binary ones stream through in the
+ * coding the browser asked for. `content-encoding` is not forwarded: the body step decodes the
+ * body it buffers.
  */
 export const FORWARDED_REQUEST_HEADERS: ReadonlySet<string> = new Set([
   'accept',
@@ -139,7 +142,7 @@ const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/
 /** What Node accepts in a header value; CR, LF, NUL and other controls are outside it. */
 const UNSAFE_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/
 
-/** The request id shape the BFF accepts from a client (SPEC §5); others are not forwarded. */
+/** The request id shape the BFF accepts from a client; others are not forwarded. */
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
 /**
@@ -148,24 +151,29 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  * An allowlist ({@link FORWARDED_REQUEST_HEADERS}), not a denylist: a header we did not think of
  * (a new credential, a routing hint) is dropped by default, and ThoughtSpot needs nothing else
  * from the browser; the forwarder adds `Authorization`, `X-Requested-By` and the request id
- * itself. On top of that, and never overridden, every header SPEC names is dropped: `Cookie`,
- * `Authorization`, `Proxy-*`, hop-by-hop headers and every header named in `Connection`,
- * `X-Forwarded-*`, `Forwarded`, `X-Real-IP`, `Host`, `Content-Length` (the forwarder sets it),
- * `Origin`, `Referer`, `X-CSRF`, `X-Requested-By`, `Expect`, `X-ThoughtSpot-*` (but
- * `X-ThoughtSpot-Client`, the REST SDK's name), `X-Callosum-*` and any name that looks like a
- * credential. A header whose value holds CR, LF, NUL or another
- * control character is dropped whole, as is an `x-request-id` outside SPEC's shape.
+ * itself. On top of that, and never overridden, every header the product contract names is
+ * dropped: `Cookie`, `Authorization`, `Proxy-*`, hop-by-hop headers and every header named in
+ * `Connection`, `X-Forwarded-*`, `Forwarded`, `X-Real-IP`, `Host`, `Content-Length` (the
+ * forwarder sets it), `Origin`, `Referer`, `X-CSRF`, `X-Requested-By`, `Expect`,
+ * `X-ThoughtSpot-*` (but `X-ThoughtSpot-Client`, the REST SDK's name), `X-Callosum-*` and any
+ * name that looks like a credential. A header whose value holds CR, LF, NUL or another control
+ * character is dropped whole, as is an `x-request-id` outside the accepted shape.
+ * `Accept-Encoding` is narrowed to the codings the BFF decodes (see above).
  *
  * @example
- * upstreamRequestHeaders({ accept: 'application/json', cookie: 'tsbff.sid=…' })
+ * upstreamRequestHeaders({ accept: 'application/json', cookie: '__Host-tsbff.sid=…' })
  * // { accept: 'application/json' }
  */
 export function upstreamRequestHeaders(incoming: IncomingHttpHeaders): OutgoingHeaders {
-  return filterHeaders(incoming, (name, value) => {
+  const out = filterHeaders(incoming, (name, value) => {
     if (name === CLIENT_NAME_HEADER) return typeof value === 'string' && CLIENT_NAME.test(value)
     if (!FORWARDED_REQUEST_HEADERS.has(name) || isNeverForwarded(name)) return false
     return name !== 'x-request-id' || (typeof value === 'string' && REQUEST_ID.test(value))
   })
+  const acceptEncoding = upstreamAcceptEncoding(out['accept-encoding'])
+  if (acceptEncoding === undefined) delete out['accept-encoding']
+  else out['accept-encoding'] = acceptEncoding
+  return out
 }
 
 /**
@@ -182,12 +190,27 @@ export function upstreamRequestHeaders(incoming: IncomingHttpHeaders): OutgoingH
  * (`Alt-Svc`, `Clear-Site-Data`, `NEL`, `Report-To`…). A header whose value holds CR, LF, NUL or
  * another control character is dropped whole.
  *
+ * Any header whose value carries the credential the BFF injected — in one of
+ * `credentialForms` (`credential-scan.ts`), or percent-encoded — is dropped too, whatever its
+ * name: a `Location` that hands the token back in its query, a diagnostic header echoing the
+ * session cookie.
+ *
  * `content-length` is kept, so a streamed body keeps its length, except beside a
  * `transfer-encoding`, where it is meaningless (RFC 9112 §6.3) and Node frames the body itself.
  */
-export function browserResponseHeaders(upstream: IncomingHttpHeaders): OutgoingHeaders {
+export function browserResponseHeaders(
+  upstream: IncomingHttpHeaders,
+  credentialForms: readonly string[] = [],
+): OutgoingHeaders {
   const chunked = upstream['transfer-encoding'] !== undefined
-  return filterHeaders(upstream, (name) => {
+  return filterHeaders(upstream, (name, value) => {
+    if (
+      (Array.isArray(value) ? value : [value]).some((item) =>
+        containsCredential(item, credentialForms),
+      )
+    ) {
+      return false
+    }
     if (name === 'content-length') return !chunked
     return !isNeverReturned(name)
   })

@@ -1,7 +1,7 @@
 /**
- * The proxied path's one gate (SPEC §5 "The proxy's rules"): decode once, refuse anything that a
- * server behind us could read differently from how we read it, and hand back the single string
- * that is both matched against the allowlist and forwarded.
+ * The proxied path's one gate: decode once, refuse anything that a server behind us could read
+ * differently from how we read it, and hand back the single string that is both matched against
+ * the allowlist and forwarded.
  */
 import { BffError } from '../errors.js'
 

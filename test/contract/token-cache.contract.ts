@@ -18,11 +18,12 @@ import {
 export type TokenCacheFactory = (namespace: string) => Promise<TokenCache> | TokenCache
 
 let serial = 0
+/** A token; each one made expires a little later than the one before ("newer"). */
 function token(username: string, life = 60_000): CachedToken {
   serial++
   return {
     token: `tok-${serial}-${username}`,
-    expiresAt: Date.now() + life,
+    expiresAt: Date.now() + life + serial,
     username,
     api: 'v2-full',
   }

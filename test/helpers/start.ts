@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import request from 'supertest'
 import YAML from 'yaml'
 import { createApp } from '../../src/app.js'
+import { listen } from '../../src/http/server.js'
 import { loadConfig } from '../../src/config/load.js'
 import { createLogger } from '../../src/observability/logger.js'
 import type { Config } from '../../src/config/load.js'
@@ -170,9 +171,8 @@ async function startBff(
     ...(options.stores ? { stores: options.stores(config) } : {}),
   })
   const app = createApp(services)
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, '127.0.0.1', () => resolve(listening))
-  })
+  // The same listener as main.ts: its timeouts and header limits from the config.
+  const server: Server = await listen(app, config.server, 0, '127.0.0.1')
   const address = server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
 

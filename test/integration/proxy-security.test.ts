@@ -14,7 +14,7 @@ import { startStack, type Stack } from '../helpers/start.js'
 const APP_ORIGIN = 'https://app.example.com'
 const BFF_ORIGIN = 'https://bff.example.com'
 const EVIL_ORIGIN = 'https://evil.example'
-const SESSION_COOKIE = 'tsbff.sid'
+const SESSION_COOKIE = '__Host-tsbff.sid'
 
 const V2 = '/api/rest/2.0'
 const V1 = '/callosum/v1/tspublic/v1'

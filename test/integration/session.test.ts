@@ -138,7 +138,7 @@ describe('identity failures', () => {
     const response = await stack.request
       .get('/ts/session')
       .set(HTTPS)
-      .set('Cookie', 'tsbff.sid=s%3Aforged.signature')
+      .set('Cookie', '__Host-tsbff.sid=s%3Aforged.signature')
     assert.equal(response.status, 401)
     assertErrorShape(response, response.status, 'UNAUTHENTICATED')
   })
@@ -169,7 +169,7 @@ describe('login, session view, logout', () => {
     assert.equal(first.status, 200)
     assert.equal(first.headers['cache-control'], 'no-store')
     const setCookie = (first.headers['set-cookie'] as unknown as string[])[0] ?? ''
-    assert.match(setCookie, /^tsbff\.sid=/)
+    assert.match(setCookie, /^__Host-tsbff\.sid=/)
     assert.match(setCookie, /HttpOnly/i)
     assert.match(setCookie, /Secure/i)
     assert.match(setCookie, /SameSite=Lax/i)

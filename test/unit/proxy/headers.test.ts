@@ -6,10 +6,11 @@ import {
   browserResponseHeaders,
   upstreamRequestHeaders,
 } from '../../../src/proxy/headers.js'
+import { credentialForms } from '../../../src/proxy/credential-scan.js'
 
 // Headers SPEC and the brief name as never forwarded upstream, with a plausible value each.
 const neverForwarded: IncomingHttpHeaders = {
-  cookie: 'tsbff.sid=s%3Aabc',
+  cookie: '__Host-tsbff.sid=s%3Aabc',
   authorization: 'Bearer app-jwt',
   'proxy-authorization': 'Basic Zm9vOmJhcg==',
   'proxy-foo': '1',
@@ -246,5 +247,34 @@ describe('browserResponseHeaders', () => {
 
   it('drops invalid header names', () => {
     assert.deepEqual(browserResponseHeaders({ 'bad name': 'x', 'a:b': 'y', ok: 'z' }), { ok: 'z' })
+  })
+
+  it('drops any header whose value carries the injected credential, whatever its name', () => {
+    const token = 'dHMvdG9rZW4+Zm9y/YWxpY2U=='
+    const forms = credentialForms([token])
+    const out = browserResponseHeaders(
+      {
+        location: `https://ts/x?t=${encodeURIComponent(token)}`,
+        'x-anything': `echo ${token}`,
+        link: ['<a>; rel=preload', `<b?t=${token}>`],
+        etag: '"e"',
+      },
+      forms,
+    )
+    assert.deepEqual(out, { etag: '"e"' })
+  })
+})
+
+describe('upstreamRequestHeaders: accept-encoding', () => {
+  it('is narrowed to the codings the BFF decodes, or dropped', () => {
+    assert.equal(
+      upstreamRequestHeaders({ 'accept-encoding': 'gzip, zstd' })['accept-encoding'],
+      'gzip',
+    )
+    assert.equal(
+      upstreamRequestHeaders({ 'accept-encoding': 'zstd' })['accept-encoding'],
+      undefined,
+    )
+    assert.equal(upstreamRequestHeaders({})['accept-encoding'], undefined)
   })
 })
