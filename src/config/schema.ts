@@ -52,17 +52,26 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as
 
 const allowRule = z
   .object({
-    method: z.preprocess(
-      (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-      z.enum([...HTTP_METHODS, '*']),
-    ),
+    method: z
+      .preprocess(
+        (value) => (typeof value === 'string' ? value.toUpperCase() : value),
+        z.enum([...HTTP_METHODS, '*']),
+      )
+      .describe('HTTP method the rule allows (any case); * = every method'),
     path: z
       .string()
       .regex(
         /^\/(api\/rest\/2\.0|callosum\/v1)(\/[^/]+)+$/,
         'must start with /api/rest/2.0/ or /callosum/v1/ and have no empty segment',
+      )
+      .describe(
+        'upstream path pattern under /api/rest/2.0/ or /callosum/v1/: * = one segment, ** = any tail',
       ),
-    groups: z.array(z.string().min(1)).min(1).optional(),
+    groups: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('only users mapped to at least one of these groups may make the call'),
   })
   .strict()
 
@@ -70,8 +79,12 @@ export const configSchema = z
   .object({
     server: z
       .object({
-        port: port.default(3000),
-        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(3000).describe('listen port'),
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('listen address; the Dockerfile sets 0.0.0.0'),
         /** true = one proxy in front (the usual TLS terminator); a number = that many hops. */
         trustProxy: z.union([z.boolean(), z.number().int().min(1).max(10)]).default(false),
         publicOrigin: origin.nullable().default(null),
@@ -86,7 +99,12 @@ export const configSchema = z
       .prefault({}),
     thoughtspot: z
       .object({
-        host: httpUrl.nullable().default(null),
+        host: httpUrl
+          .nullable()
+          .default(null)
+          .describe(
+            'ThoughtSpot base URL, e.g. https://acme.thoughtspot.cloud; null outside production = demo mode',
+          ),
         /** Path of a file holding the secret key; prefer TS_SECRET_KEY_FILE. */
         secretKeyFile: z.string().min(1).nullable().default(null),
         authApi: z.enum(['v2', 'v1']).default('v2'),
@@ -124,7 +142,8 @@ export const configSchema = z
         cookieName: z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-          .default('tsbff.sid'),
+          .default('tsbff.sid')
+          .describe('name of the session cookie'),
         ttlSeconds: positiveInt.default(28_800),
         /** Path of a file holding the session secret(s); prefer SESSION_SECRET_FILE. */
         secretFile: z.string().min(1).nullable().default(null),
@@ -142,7 +161,10 @@ export const configSchema = z
     redis: z
       .object({
         url: z.string().min(1).nullable().default(null),
-        keyPrefix: z.string().default('tsbff:'),
+        keyPrefix: z
+          .string()
+          .default('tsbff:')
+          .describe('prefix of every Redis key, so that two deployments can share one Redis'),
       })
       .strict()
       .prefault({}),
