@@ -9,13 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { z } from 'zod'
-import {
-  collectConfigKeys,
-  describeType,
-  REFERENCE_FILE,
-  renderConfigReference,
-  secretVariables,
-} from '../../scripts/config-reference.js'
+import { collectConfigKeys, describeType, secretVariables } from '../../scripts/config-keys.js'
+import { REFERENCE_FILE, renderConfigReference } from '../../scripts/config-reference.js'
 import { ENV_OVERRIDES } from '../../src/config/env.js'
 import { ConfigError, loadConfig } from '../../src/config/load.js'
 import { configSchema } from '../../src/config/schema.js'
