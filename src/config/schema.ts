@@ -72,13 +72,24 @@ export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as
 
 const allowRule = z
   .object({
-    method: z.preprocess(
-      (value) => (typeof value === 'string' ? value.toUpperCase() : value),
-      z.enum([...HTTP_METHODS, '*']),
-    ),
-    /** Checked for what it can match by the allowlist itself (proxy/allowlist.ts). */
-    path: z.string().min(1),
-    groups: z.array(z.string().min(1)).min(1).optional(),
+    method: z
+      .preprocess(
+        (value) => (typeof value === 'string' ? value.toUpperCase() : value),
+        z.enum([...HTTP_METHODS, '*']),
+      )
+      .describe('HTTP method the rule allows (any case); * = every method'),
+    // What the pattern can match is checked by the allowlist itself (proxy/allowlist.ts).
+    path: z
+      .string()
+      .min(1)
+      .describe(
+        'upstream path pattern under /api/rest/2.0/ or /callosum/v1/: * = one segment, ** = any tail',
+      ),
+    groups: z
+      .array(z.string().min(1))
+      .min(1)
+      .optional()
+      .describe('only users mapped to at least one of these groups may make the call'),
   })
   .strict()
 
@@ -86,8 +97,12 @@ export const configSchema = z
   .object({
     server: z
       .object({
-        port: port.default(3000),
-        host: z.string().min(1).default('127.0.0.1'),
+        port: port.default(3000).describe('listen port'),
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('listen address; the Dockerfile sets 0.0.0.0'),
         /** true = one proxy in front (the usual TLS terminator); a number = that many hops. */
         trustProxy: z.union([z.boolean(), z.number().int().min(1).max(10)]).default(false),
         publicOrigin: origin.nullable().default(null),
@@ -118,7 +133,12 @@ export const configSchema = z
       .prefault({}),
     thoughtspot: z
       .object({
-        host: httpUrl.nullable().default(null),
+        host: httpUrl
+          .nullable()
+          .default(null)
+          .describe(
+            'ThoughtSpot base URL, e.g. https://acme.thoughtspot.cloud; null outside production = demo mode',
+          ),
         /** Path of a file holding the secret key; prefer TS_SECRET_KEY_FILE. */
         secretKeyFile: z.string().min(1).nullable().default(null),
         authApi: z.enum(['v2', 'v1']).default('v2'),
@@ -158,7 +178,8 @@ export const configSchema = z
         cookieName: z
           .string()
           .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._-]')
-          .default(SESSION_COOKIE_NAME),
+          .default(SESSION_COOKIE_NAME)
+          .describe('name of the session cookie (demo mode: tsbff.sid)'),
         ttlSeconds: positiveInt.default(28_800),
         /** Path of a file holding the session secret(s); prefer SESSION_SECRET_FILE. */
         secretFile: z.string().min(1).nullable().default(null),
@@ -184,11 +205,11 @@ export const configSchema = z
       .object({
         /** `redis://` or `rediss://` (TLS), with user and password when Redis needs them. */
         url: redisUrl.nullable().default(null),
-        /** Starts every key, so several deployments can share one Redis. */
         keyPrefix: z
           .string()
           .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._:-], e.g. "tsbff:"')
-          .default('tsbff:'),
+          .default('tsbff:')
+          .describe('prefix of every Redis key, so that two deployments can share one Redis'),
       })
       .strict()
       .prefault({}),
