@@ -3,6 +3,7 @@
  * the process under test's CPU time and RSS from /proc around the load generator's window and
  * the upstream's counters after it. Medians over the rounds are what the report shows.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import type { LoadGenerator } from './load.js'
 import { cpuMicros, rssMiB } from './procstat.js'
 import type { Row } from './scenarios.js'
@@ -69,6 +70,8 @@ async function measureOnce(
   warmupSeconds: number,
 ): Promise<{ sample: Sample; problems: string[] }> {
   if (warmupSeconds > 0) await load.run(row.spec, options.connections, warmupSeconds)
+  // Calls still in flight when the previous run stopped land now, not in this row's counters.
+  await delay(250)
   await upstream.reset()
   const pid = row.process.pid
   const cpuBefore = cpuMicros(pid)

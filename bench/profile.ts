@@ -1,138 +1,55 @@
 /**
- * `--profile`: the BFF under `node --cpu-prof` for the proxied-bearer row, then the profile read
- * back here: self time per function (and per package/area) over the busy samples, so the hot
- * path's cost can be seen without opening DevTools.
+ * `--profile`: the BFF under `node --cpu-prof` for the proxied-bearer row (warm-up, then a
+ * measured run), stopped so the profile is written, then summarised by bench/cpuprofile.ts.
  */
-import { readdirSync, readFileSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { ROOT } from './stack.js'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { profileMarkdown, readProfile, summariseProfile } from './cpuprofile.js'
+import type { LoadGenerator } from './load.js'
+import type { Options } from './options.js'
+import type { RunInfo } from './report.js'
+import { proxiedBearerRow } from './scenarios.js'
+import { probe, say } from './sections.js'
+import { ROOT, startBff, startUpstream, type BenchContext } from './stack.js'
 
-interface CallFrame {
-  functionName: string
-  url: string
-  lineNumber: number
-}
-
-interface ProfileNode {
-  id: number
-  callFrame: CallFrame
-}
-
-/** The parts of a .cpuprofile (Chrome DevTools format) this reads. */
-interface CpuProfile {
-  nodes: ProfileNode[]
-  samples: number[]
-  timeDeltas: number[]
-}
-
-export interface SelfTime {
-  name: string
-  where: string
-  micros: number
-}
-
-export interface ProfileSummary {
-  /** Sampled time with the process busy (idle and program samples excluded), µs. */
-  busyMicros: number
-  idleMicros: number
-  functions: SelfTime[]
-  areas: SelfTime[]
-}
-
-/** `node_modules/<pkg>`, `src/<dir>`, `node:<module>`, or the V8 pseudo-frame's name. */
-function areaOf(frame: CallFrame): string {
-  const { url } = frame
-  if (url === '') return frame.functionName.startsWith('(') ? frame.functionName : '(native)'
-  if (url.startsWith('node:')) return 'node internals'
-  const path = url.startsWith('file:') ? fileURLToPath(url) : url
-  const modules = path.lastIndexOf('/node_modules/')
-  if (modules >= 0) {
-    const rest = path.slice(modules + '/node_modules/'.length).split('/')
-    return (rest[0]?.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]) ?? path
-  }
-  const rel = relative(ROOT, path)
-  const parts = rel.split('/')
-  return parts.length > 3 ? parts.slice(0, 3).join('/') : rel
-}
-
-function whereOf(frame: CallFrame): string {
-  const { url } = frame
-  if (url === '') return ''
-  const path = url.startsWith('file:') ? fileURLToPath(url) : url
-  const modules = path.lastIndexOf('/node_modules/')
-  const shown =
-    modules >= 0 ? path.slice(modules + 1) : path.startsWith('/') ? relative(ROOT, path) : path
-  return `${shown}:${frame.lineNumber + 1}`
-}
-
-const IDLE = new Set(['(idle)', '(program)'])
-
-/** Self time per function and per area, largest first. */
-export function summariseProfile(profile: CpuProfile): ProfileSummary {
-  const byId = new Map(profile.nodes.map((node) => [node.id, node]))
-  const functions = new Map<string, SelfTime>()
-  const areas = new Map<string, SelfTime>()
-  let busy = 0
-  let idle = 0
-  profile.samples.forEach((id, i) => {
-    // timeDeltas[i] is the time before sample i; the sample accounts for the gap after it.
-    const micros = profile.timeDeltas[i + 1] ?? 0
-    const frame = byId.get(id)?.callFrame
-    if (!frame) return
-    if (IDLE.has(frame.functionName)) {
-      idle += micros
-      return
-    }
-    busy += micros
-    const where = whereOf(frame)
-    const name = frame.functionName || '(anonymous)'
-    const key = `${name} ${where}`
-    const fn = functions.get(key) ?? { name, where, micros: 0 }
-    fn.micros += micros
-    functions.set(key, fn)
-    const area = areaOf(frame)
-    const a = areas.get(area) ?? { name: area, where: '', micros: 0 }
-    a.micros += micros
-    areas.set(area, a)
+/** Runs the profile, prints it and writes bench/results/profile.md; false if a request failed. */
+export async function profile(
+  ctx: BenchContext,
+  load: LoadGenerator,
+  options: Options,
+  info: RunInfo,
+): Promise<boolean> {
+  const upstream = await startUpstream(ctx)
+  const dir = join(ctx.dir, 'cpuprofile')
+  const bff = await startBff(ctx, {
+    name: 'bff-profile',
+    kind: 'throughput',
+    upstream,
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
   })
-  const sorted = (map: Map<string, SelfTime>): SelfTime[] =>
-    [...map.values()].sort((x, y) => y.micros - x.micros)
-  return { busyMicros: busy, idleMicros: idle, functions: sorted(functions), areas: sorted(areas) }
-}
-
-/** Reads the one .cpuprofile a run left in `dir`. */
-export function readProfile(dir: string): CpuProfile {
-  const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'))
-  if (!file) throw new Error(`no .cpuprofile was written in ${dir}`)
-  return JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile
-}
-
-/** Markdown: the top `top` functions by self time and the top areas. */
-export function profileMarkdown(summary: ProfileSummary, requests: number, top = 25): string {
-  const pct = (micros: number): string => `${((micros / summary.busyMicros) * 100).toFixed(1)} %`
-  const perReq = (micros: number): string => (requests > 0 ? (micros / requests).toFixed(1) : '')
-  const lines = [
-    `Busy samples: ${(summary.busyMicros / 1000).toFixed(0)} ms over ${requests} requests ` +
-      `(${perReq(summary.busyMicros)} µs/request; idle ${(summary.idleMicros / 1000).toFixed(0)} ms not counted).`,
+  const jwt = await ctx.sign('bench-user')
+  const row = proxiedBearerRow(bff, jwt)
+  await probe(row)
+  say(`profiling ${row.id}: ${options.warmupSeconds + 2} s warm-up, ${options.seconds} s measured…`)
+  const warm = await load.run(row.spec, options.connections, options.warmupSeconds + 2)
+  const measured = await load.run(row.spec, options.connections, options.seconds)
+  await bff.child.stop()
+  const summary = summariseProfile(readProfile(dir))
+  const text = [
+    '# thoughtspot-bff CPU profile: proxied POST searchdata, bearer app JWT',
     '',
-    `| # | self ms | self % | µs/req | function | where |`,
-    `| ---: | ---: | ---: | ---: | --- | --- |`,
-    ...summary.functions
-      .slice(0, top)
-      .map(
-        (f, i) =>
-          `| ${i + 1} | ${(f.micros / 1000).toFixed(1)} | ${pct(f.micros)} | ${perReq(f.micros)} | \`${f.name}\` | ${f.where} |`,
-      ),
+    `- command: \`${info.command}\`; ${info.startedAt}; ${info.machine}`,
+    `- ${info.loadGenerator}, ${options.connections} connections; ${info.pinning}`,
+    `- measured run: ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50Ms.toFixed(2)} ms, p99 ${measured.p99Ms.toFixed(2)} ms` +
+      ` (the profiler itself slows the process); the profile covers start-up, warm-up and run`,
     '',
-    '| area (package or src dir) | self ms | self % | µs/req |',
-    '| --- | ---: | ---: | ---: |',
-    ...summary.areas
-      .slice(0, 15)
-      .map(
-        (a) =>
-          `| ${a.name} | ${(a.micros / 1000).toFixed(1)} | ${pct(a.micros)} | ${perReq(a.micros)} |`,
-      ),
-  ]
-  return lines.join('\n')
+    profileMarkdown(summary, warm.requests + measured.requests),
+    '',
+  ].join('\n')
+  process.stdout.write(`${text}\n`)
+  const results = join(ROOT, 'bench/results')
+  mkdirSync(results, { recursive: true })
+  writeFileSync(join(results, 'profile.md'), `${text}\n`)
+  say('written to bench/results/profile.md')
+  return measured.non2xx === 0 && measured.errors === 0
 }

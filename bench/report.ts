@@ -4,6 +4,8 @@
  * the storms and the memory figures.
  */
 import { summarise, type RowResult } from './measure.js'
+import { fixed, ratio, table, type Summary } from './markdown.js'
+import { allTargets } from './targets.js'
 import type { MemoryResult } from './memory.js'
 import type { StormResult } from './storms.js'
 
@@ -29,16 +31,6 @@ export interface Report {
   /** The users count the 300 MB target is stated for. */
   memoryTargetUsers: number
 }
-
-const fixed = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toFixed(digits) : '–')
-
-function table(header: string[], rows: string[][]): string {
-  const align = header.map((h) => (h.startsWith('<') ? '---' : '---:'))
-  const clean = header.map((h) => h.replace(/^</, ''))
-  return [clean, align, ...rows].map((cells) => `| ${cells.join(' | ')} |`).join('\n')
-}
-
-type Summary = ReturnType<typeof summarise>
 
 function throughputTable(rows: readonly RowResult[]): string {
   return table(
@@ -70,10 +62,6 @@ function throughputTable(rows: readonly RowResult[]): string {
   )
 }
 
-function ratio(a: number | undefined, b: number | undefined): number {
-  return a !== undefined && b !== undefined && b > 0 ? a / b : NaN
-}
-
 function ratiosTable(by: Map<string, Summary>): string {
   const pairs: Array<[string, string, string]> = [
     ['BFF bearer ÷ upstream direct', 'bff-bearer', 'direct'],
@@ -101,95 +89,6 @@ function ratiosTable(by: Map<string, Summary>): string {
       ]
     })
   return table(['<ratio', 'req/s', 'CPU µs/req', 'p99'], rows)
-}
-
-interface Target {
-  name: string
-  verdict: 'met' | 'not met' | 'not measured'
-  measured: string
-}
-
-const verdict = (ok: boolean): Target['verdict'] => (ok ? 'met' : 'not met')
-
-function rowTargets(by: Map<string, Summary>, skipped: readonly string[]): Target[] {
-  const bff = by.get('bff-bearer')
-  const naive = by.get('naive')
-  const bare = by.get('bare')
-  const token = by.get('bff-token')
-  const redis = by.get('redis-bearer')
-  const out: Target[] = []
-  const rate = (name: string, x?: Summary, y?: Summary, min = 1): void => {
-    const r = ratio(x?.rps, y?.rps)
-    out.push({
-      name,
-      verdict: Number.isFinite(r) ? verdict(r >= min) : 'not measured',
-      measured: Number.isFinite(r)
-        ? `${r.toFixed(2)}× (${fixed(x?.rps ?? NaN)} vs ${fixed(y?.rps ?? NaN)} req/s)`
-        : '–',
-    })
-  }
-  rate('BFF proxied (bearer) ≥ 1.0× naive stack req/s', bff, naive, 1)
-  rate('stretch: BFF proxied (bearer) ≥ 0.5× bare proxy req/s', bff, bare, 0.5)
-  if (bff && naive) {
-    out.push({
-      name: 'BFF proxied p99 ≤ naive stack p99 (32 connections)',
-      verdict: verdict(bff.p99Ms <= naive.p99Ms),
-      measured: `${fixed(ratio(bff.p99Ms, naive.p99Ms), 2)}× (${fixed(bff.p99Ms, 2)} vs ${fixed(naive.p99Ms, 2)} ms)`,
-    })
-  }
-  rate('cached /ts/auth/token ≥ 2× BFF proxied req/s', token, bff, 2)
-  if (redis) rate('Redis: BFF proxied ≥ 0.7× the memory variant', redis, bff, 0.7)
-  else {
-    const why = skipped.find((s) => s.startsWith('Redis')) ?? 'Redis rows not run'
-    out.push({
-      name: 'Redis: BFF proxied ≥ 0.7× the memory variant',
-      verdict: 'not measured',
-      measured: why,
-    })
-  }
-  return out
-}
-
-function stormTargets(storms: readonly StormResult[], budget: number): Target[] {
-  return storms.flatMap((s) => [
-    {
-      name: `${s.name}: exactly ${s.expectedMints} mint${s.expectedMints === 1 ? '' : 's'}`,
-      verdict: verdict(s.mints === s.expectedMints),
-      measured: `${s.mints} mints`,
-    },
-    ...(s.expectedMints > 1
-      ? [
-          {
-            name: `${s.name}: upstream ≤ ${budget} calls in any 1 s`,
-            verdict: verdict(s.maxPerSecond <= budget),
-            measured: `${s.maxPerSecond} in the busiest second (${(s.maxPerSecond / budget).toFixed(2)}× budget)`,
-          },
-        ]
-      : []),
-  ])
-}
-
-function memoryTargets(memory: readonly MemoryResult[], users: number): Target[] {
-  const name = `${users.toLocaleString('en-US')} users' sessions and tokens ≤ 300 MB RSS`
-  const fill = memory.find((m) => m.name.includes('users'))
-  if (!fill) return [{ name, verdict: 'not measured', measured: '–' }]
-  const mb = (fill.rssAfterMiB * 2 ** 20) / 1e6
-  if (fill.count < users) {
-    return [
-      {
-        name,
-        verdict: 'not measured',
-        measured: `only ${fill.count} users filled (${fixed(mb)} MB RSS)`,
-      },
-    ]
-  }
-  return [
-    {
-      name,
-      verdict: verdict(mb <= 300),
-      measured: `${fixed(mb)} MB (${fixed(mb / 300, 2)}× the target)`,
-    },
-  ]
 }
 
 function stormTable(storms: readonly StormResult[], budget: number): string {
@@ -235,7 +134,8 @@ function memoryTable(memory: readonly MemoryResult[]): string {
       m.count < m.wanted ? `${m.name} (time cap hit; ${m.wanted} wanted)` : m.name,
       fixed(m.rssBeforeMiB),
       fixed(m.rssAfterMiB),
-      `${fixed(m.growthMiB, 1)} MiB per ${m.per.toLocaleString('en-US')}`,
+      `+${fixed(m.rssAfterMiB - m.rssBeforeMiB)} MiB for ${m.count.toLocaleString('en-US')} ` +
+        `(≈ ${fixed(m.growthMiB, 1)} MiB per ${m.per.toLocaleString('en-US')})`,
       `${heap(m.heapBeforeMiB)} → ${heap(m.heapAfterMiB)}`,
       String(m.mints),
       fixed(m.seconds, 1),
@@ -246,11 +146,7 @@ function memoryTable(memory: readonly MemoryResult[]): string {
 /** The whole report as Markdown. */
 export function renderReport(report: Report): string {
   const by = new Map(report.rows.map((r) => [r.row.id, summarise(r.samples)]))
-  const targets = [
-    ...rowTargets(by, report.skipped),
-    ...stormTargets(report.storms, report.upstreamBudget),
-    ...memoryTargets(report.memory, report.memoryTargetUsers),
-  ]
+  const targets = allTargets(report, by)
   const { info } = report
   const out = [
     '# thoughtspot-bff benchmark',
