@@ -49,6 +49,11 @@ function baseEnv(): Record<string, string> {
   return env
 }
 
+let stopping = false
+
+/** True once Ctrl-C or SIGTERM arrived: what is still running is being torn down, not measured. */
+export const interrupted = (): boolean => stopping
+
 const running = new Set<Child & { kill(signal: NodeJS.Signals): void }>()
 let pinning: Pinning | undefined
 
@@ -148,9 +153,11 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((child) => child.stop()))
 }
 
-/** Stops everything on SIGINT/SIGTERM, and kills what is left if this process exits anyway. */
-export function installCleanup(): void {
-  let stopping = false
+/**
+ * Stops everything on SIGINT/SIGTERM, and kills what is left if this process exits anyway.
+ * `atExit` runs last in both cases (e.g. removing the temporary directory).
+ */
+export function installCleanup(atExit: () => void): void {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) return
     stopping = true
@@ -161,6 +168,7 @@ export function installCleanup(): void {
   process.on('SIGTERM', onSignal)
   process.on('exit', () => {
     for (const child of running) child.kill('SIGKILL')
+    atExit()
   })
 }
 

@@ -9,7 +9,7 @@ import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { availableParallelism, cpus, loadavg, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { DEFAULT_UPSTREAM_RPS } from './bff-config.js'
-import { installCleanup, pinningPlan, pinSelf, stopAll } from './children.js'
+import { installCleanup, interrupted, pinningPlan, pinSelf, stopAll } from './children.js'
 import { closeDefaultAgent } from './http.js'
 import { pickLoadGenerator, type LoadGenerator } from './load.js'
 import { parseOptions, USAGE, type Options } from './options.js'
@@ -105,6 +105,7 @@ async function bench(
       report.problems.push(`${section}: ${err instanceof Error ? err.message : String(err)}`)
     }
   }
+  if (interrupted()) return false
   const text = renderReport(report)
   process.stdout.write(`${text}\n`)
   mkdirSync(RESULTS, { recursive: true })
@@ -128,10 +129,13 @@ async function main(): Promise<number> {
   }
   if (!procAvailable())
     throw new Error('the bench reads CPU and memory from /proc: run it on Linux')
-  installCleanup()
   ensureBuilt(options.build)
   pinSelf()
   const ctx = createContext()
+  const keepLogs = options.keepLogs
+  installCleanup(() => {
+    if (!keepLogs) rmSync(ctx.dir, { recursive: true, force: true })
+  })
   try {
     const load = pickLoadGenerator(ctx.dir, options.loadgen)
     const info = runInfo(options, load, argv)
@@ -142,8 +146,7 @@ async function main(): Promise<number> {
   } finally {
     await stopAll()
     closeDefaultAgent()
-    if (options.keepLogs) say(`configs and logs kept in ${ctx.dir}`)
-    else rmSync(ctx.dir, { recursive: true, force: true })
+    if (keepLogs) say(`configs and logs kept in ${ctx.dir}`)
   }
 }
 

@@ -36,24 +36,34 @@ export async function probe(row: Row): Promise<void> {
   }
 }
 
-/** A Redis-backed BFF (or replicas), or the reason there is none today. */
+interface RedisSetup {
+  bffs: Bff[]
+  /** Stops the BFFs and their redis-server. */
+  stop(): Promise<void>
+}
+
+/** `count` BFF replicas sharing one fresh redis-server, or the reason there are none today. */
 async function redisBffs(
   ctx: BenchContext,
   upstream: Upstream,
   kind: 'throughput' | 'storm',
   count: number,
-): Promise<Bff[] | string> {
+): Promise<RedisSetup | string> {
   const redis = await startRedis()
   if ('skipped' in redis) return redis.skipped
+  const bffs: Bff[] = []
+  const stop = async (): Promise<void> => {
+    await Promise.all(bffs.map((bff) => bff.child.stop()))
+    await redis.child.stop()
+  }
   try {
-    const bffs: Bff[] = []
     for (let i = 0; i < count; i++) {
       const name = `bff-redis-${kind}-${i + 1}`
       bffs.push(await startBff(ctx, { name, kind, upstream, redisUrl: redis.url }))
     }
-    return bffs
+    return { bffs, stop }
   } catch (err) {
-    await redis.child.stop()
+    await stop()
     if (err instanceof StartError) return `the BFF refused to start with REDIS_URL (${err.detail})`
     throw err
   }
@@ -72,7 +82,7 @@ export async function throughput(
   const bff = await startBff(ctx, { name: 'bff', kind: 'throughput', upstream })
   const redis = await redisBffs(ctx, upstream, 'throughput', 1)
   if (typeof redis === 'string') report.skipped.push(`Redis throughput rows: ${redis}`)
-  const redisBff = typeof redis === 'string' ? undefined : redis[0]
+  const redisBff = typeof redis === 'string' ? undefined : redis.bffs[0]
 
   const jwt = await ctx.sign('bench-user')
   const fixtures = {
@@ -86,11 +96,11 @@ export async function throughput(
     ...(redisBff ? { redisBff, redisCookie: await redisBff.login(jwt) } : {}),
   }
   const rows = throughputRows(fixtures)
-  // The token route first: it mints and caches the user's token that every proxied row reuses.
-  for (const row of [...rows].sort(
+  // The token routes first: they mint and cache the user's token that every proxied row reuses.
+  const tokenRowsFirst = [...rows].sort(
     (a, b) => Number(b.upstreamRoute === null) - Number(a.upstreamRoute === null),
-  ))
-    await probe(row)
+  )
+  for (const row of tokenRowsFirst) await probe(row)
 
   const { results, problems } = await measureRows(rows, load, upstream, {
     ...options,
@@ -98,7 +108,8 @@ export async function throughput(
   })
   report.rows = results
   report.problems.push(...problems)
-  await Promise.all([bare, naive, bff, ...(redisBff ? [redisBff] : [])].map((t) => t.child.stop()))
+  await Promise.all([bare, naive, bff].map((t) => t.child.stop()))
+  if (typeof redis !== 'string') await redis.stop()
 }
 
 export async function storms(
@@ -128,13 +139,17 @@ export async function storms(
           `${s.name}: ${s.mints} mints at the upstream, expected ${s.expectedMints}`,
         )
     }
-    await Promise.all(bffs.map((b) => b.child.stop()))
   }
   const bff = await startBff(ctx, { name: 'bff-storm', kind: 'storm', upstream })
   await run('memory store, 1 replica', [bff], 'storm')
+  await bff.child.stop()
   const replicas = await redisBffs(ctx, upstream, 'storm', 2)
-  if (typeof replicas === 'string') report.skipped.push(`Redis storms (2 replicas): ${replicas}`)
-  else await run('Redis, 2 replicas', replicas, 'redis-storm')
+  if (typeof replicas === 'string') {
+    report.skipped.push(`Redis storms (2 replicas): ${replicas}`)
+    return
+  }
+  await run('Redis, 2 replicas', replicas.bffs, 'redis-storm')
+  await replicas.stop()
 }
 
 export async function memory(
