@@ -37,7 +37,7 @@ Runs the BFF (the built dist/, production mode) beside its baselines, each its o
   --profile            run the BFF under node --cpu-prof for the proxied-bearer row and print
                        the top functions by self time (bench/results/profile.md)
   --rounds N           interleaved rounds per row (default 3; quick 1)
-  --duration S         seconds per measured run (default 5; quick 1; profile 10)
+  --duration S         seconds per measured run (default 4; quick 1; profile 10)
   --warmup S           seconds of unmeasured load before each run (default 1; quick 0)
   --connections N      concurrent keep-alive connections (default 32)
   --storm-users N      distinct users in the login storm (default 1000; quick 50)
@@ -45,7 +45,7 @@ Runs the BFF (the built dist/, production mode) beside its baselines, each its o
   --memory-users N     distinct users for the memory fill (default 100000; quick 300)
   --object-ids N       distinct objectIds for one user (default 10000; quick 100)
   --memory-seconds S   time cap of the users fill, half of it for the objectIds fill; what
-                       is filled by then is reported (default 120; quick 20)
+                       is filled by then is reported (default 90; quick 20)
   --only LIST          comma list of sections: throughput,storms,memory (default all)
   --loadgen NAME       wrk or autocannon (default: wrk when on PATH, else autocannon)
   --no-build           do not rebuild dist/ even if src/ is newer
@@ -99,7 +99,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
     quick,
     profile: values.profile,
     rounds: positive('rounds', values.rounds, quick ? 1 : 3),
-    seconds: positive('duration', values.duration, quick ? 1 : values.profile ? 10 : 5),
+    seconds: positive('duration', values.duration, quick ? 1 : values.profile ? 10 : 4),
     warmupSeconds: positive('warmup', values.warmup, quick ? 0 : 1, 0),
     firstWarmupSeconds: quick ? 0 : 2,
     connections: positive('connections', values.connections, 32),
@@ -107,7 +107,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
     sameUser: positive('same-user', values['same-user'], quick ? 20 : 500),
     memoryUsers: positive('memory-users', values['memory-users'], quick ? 300 : 100_000),
     objectIds: positive('object-ids', values['object-ids'], quick ? 100 : 10_000),
-    memorySeconds: positive('memory-seconds', values['memory-seconds'], quick ? 20 : 120),
+    memorySeconds: positive('memory-seconds', values['memory-seconds'], quick ? 20 : 90),
     sections: sections as Section[],
     ...(values.loadgen ? { loadgen: values.loadgen } : {}),
     build: !values['no-build'],
