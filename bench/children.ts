@@ -9,6 +9,7 @@ import { createServer } from 'node:net'
 import { availableParallelism } from 'node:os'
 import { setTimeout as delay } from 'node:timers/promises'
 
+/** A spawned process the bench owns. */
 export interface Child {
   name: string
   pid: number
@@ -19,6 +20,7 @@ export interface Child {
   stop(): Promise<void>
 }
 
+/** How `spawnChild` starts a process. */
 export interface SpawnOptions {
   env?: Record<string, string>
   cwd?: string
@@ -98,6 +100,7 @@ export function pinSelf(): void {
   })
 }
 
+/** Spawns `command`, pinned per `options.core`, and remembers it for `stopAll`. */
 export function spawnChild(
   name: string,
   command: string,

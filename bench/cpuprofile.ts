@@ -27,12 +27,14 @@ interface CpuProfile {
   timeDeltas: number[]
 }
 
+/** Sampled time of one function or area, in µs. */
 export interface SelfTime {
   name: string
   where: string
   micros: number
 }
 
+/** A .cpuprofile reduced to the tables the report prints. */
 export interface ProfileSummary {
   /** Sampled time with the process busy (idle and program samples excluded), µs. */
   busyMicros: number

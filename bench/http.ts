@@ -4,12 +4,14 @@
  */
 import { Agent, request, type IncomingHttpHeaders } from 'node:http'
 
+/** An answer with its body read as text. */
 export interface Reply {
   status: number
   headers: IncomingHttpHeaders
   body: string
 }
 
+/** Method, headers, body and agent of one call. */
 export interface CallOptions {
   method?: string
   headers?: Record<string, string>

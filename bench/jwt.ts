@@ -6,6 +6,7 @@
 import { createSecretKey, type KeyObject } from 'node:crypto'
 import { SignJWT } from 'jose'
 
+/** The app identity provider's HS256 secret, issuer and audience. */
 export interface Identity {
   secret: string
   issuer: string

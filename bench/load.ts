@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { spawnChild } from './children.js'
 import { ROOT } from './stack.js'
 
+/** The one request a load run repeats. */
 export interface LoadSpec {
   url: string
   method: 'GET' | 'POST'
@@ -17,6 +18,7 @@ export interface LoadSpec {
   body?: string
 }
 
+/** What a load run measured. */
 export interface LoadResult {
   requests: number
   seconds: number
@@ -29,8 +31,10 @@ export interface LoadResult {
   errors: number
 }
 
+/** The load generators the bench can drive. */
 export type LoadGeneratorName = 'wrk' | 'autocannon'
 
+/** A load generator found on this machine, ready to run. */
 export interface LoadGenerator {
   name: LoadGeneratorName
   version: string

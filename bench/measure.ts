@@ -9,6 +9,7 @@ import { cpuMicros, rssMiB } from './procstat.js'
 import type { Row } from './scenarios.js'
 import type { Upstream } from './stack.js'
 
+/** One measured run of one row. */
 export interface Sample {
   rps: number
   p50Ms: number
@@ -18,11 +19,13 @@ export interface Sample {
   requests: number
 }
 
+/** A row and its samples, one per round. */
 export interface RowResult {
   row: Row
   samples: Sample[]
 }
 
+/** Rounds, durations and connections of the throughput section. */
 export interface MeasureOptions {
   rounds: number
   seconds: number

@@ -10,6 +10,7 @@ import { expectStatus } from './http.js'
 import { rssMiB } from './procstat.js'
 import { VIA_TLS, type BenchContext, type Bff, type Upstream } from './stack.js'
 
+/** What one memory fill measured. */
 export interface MemoryResult {
   name: string
   /** Items asked for, and items filled before the time cap. */

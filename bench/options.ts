@@ -4,9 +4,11 @@
 import { parseArgs } from 'node:util'
 import type { LoadGeneratorName } from './load.js'
 
+/** The parts of a run `--only` can pick. */
 export type Section = 'throughput' | 'storms' | 'memory'
 const SECTIONS: readonly Section[] = ['throughput', 'storms', 'memory']
 
+/** The parsed command line, defaults filled in. */
 export interface Options {
   quick: boolean
   profile: boolean
@@ -27,6 +29,7 @@ export interface Options {
   keepLogs: boolean
 }
 
+/** What `--help` prints. */
 export const USAGE = `Usage: npm run bench -- [options]
 
 Runs the BFF (the built dist/, production mode) beside its baselines, each its own process on

@@ -1,6 +1,6 @@
 /**
  * The Markdown report: the run's conditions, the throughput table (medians over rounds), the
- * ratios against each baseline, issue 10's targets as met / not met with the measured ratio,
+ * ratios against each baseline, the performance targets as met / not met with the measured ratio,
  * the storms and the memory figures.
  */
 import { summarise, type RowResult } from './measure.js'
@@ -9,6 +9,7 @@ import { allTargets } from './targets.js'
 import type { MemoryResult } from './memory.js'
 import type { StormResult } from './storms.js'
 
+/** The conditions of a run, printed above the tables. */
 export interface RunInfo {
   command: string
   startedAt: string
@@ -19,6 +20,7 @@ export interface RunInfo {
   loadAverage: string
 }
 
+/** Everything a run found, for `renderReport`. */
 export interface Report {
   info: RunInfo
   rows: RowResult[]

@@ -22,6 +22,7 @@ export const SEARCH_BODY = JSON.stringify({
   record_size: 50,
 })
 
+/** One throughput row. */
 export interface Row {
   id: string
   /** What sits between the load generator and the upstream. */
@@ -34,6 +35,7 @@ export interface Row {
   upstreamRoute: string | null
 }
 
+/** The started processes and credentials the rows are built from. */
 export interface Fixtures {
   upstream: Upstream
   bare: Target

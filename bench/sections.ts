@@ -69,6 +69,7 @@ async function redisBffs(
   }
 }
 
+/** Starts the baselines and the BFF(s), measures every row in interleaved rounds. */
 export async function throughput(
   ctx: BenchContext,
   load: LoadGenerator,
@@ -112,6 +113,7 @@ export async function throughput(
   if (typeof redis !== 'string') await redis.stop()
 }
 
+/** The login storms on one memory-store BFF, then on two Redis replicas when they start. */
 export async function storms(
   ctx: BenchContext,
   upstream: Upstream,
@@ -152,6 +154,7 @@ export async function storms(
   await replicas.stop()
 }
 
+/** The users fill and the objectIds fill, each on a fresh BFF. */
 export async function memory(
   ctx: BenchContext,
   upstream: Upstream,

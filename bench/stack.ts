@@ -16,8 +16,10 @@ import { call, expectStatus } from './http.js'
 import { jwtSigner, type Identity } from './jwt.js'
 import type { UpstreamStats } from './upstream.js'
 
+/** The repository root. */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url))
 
+/** A run's secrets, signer and temporary directory. */
 export interface BenchContext {
   /** Temporary directory for config files and logs. */
   dir: string
@@ -27,6 +29,7 @@ export interface BenchContext {
   sign: (sub: string) => Promise<string>
 }
 
+/** Fresh random secrets and a temporary directory for one run. */
 export function createContext(): BenchContext {
   const identity: Identity = {
     secret: randomBytes(32).toString('hex'),
@@ -49,6 +52,7 @@ export interface Target {
   child: Child
 }
 
+/** The started upstream and its control routes. */
 export interface Upstream extends Target {
   stats(): Promise<UpstreamStats>
   reset(): Promise<void>
@@ -58,6 +62,7 @@ export interface Upstream extends Target {
 
 const tsChild = (script: string): string[] => ['--import', 'tsx', join(ROOT, 'bench', script)]
 
+/** Starts bench/upstream.ts on the load CPU and waits until it answers. */
 export async function startUpstream(ctx: BenchContext): Promise<Upstream> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
@@ -107,6 +112,7 @@ export async function startBaseline(
   return { name: which, url, child }
 }
 
+/** A started BFF. */
 export interface Bff extends Target {
   /** Base URL of the BFF's /metrics listener, when asked for with `metrics: true`. */
   metricsUrl: string | null
@@ -114,6 +120,7 @@ export interface Bff extends Target {
   login(jwt: string): Promise<string>
 }
 
+/** Which config a BFF gets, and how it is started. */
 export interface BffOptions {
   name: string
   kind: ConfigKind
@@ -128,6 +135,7 @@ export interface BffOptions {
 /** Headers of a browser behind the TLS terminator (the session cookie is Secure). */
 export const VIA_TLS = { 'x-forwarded-proto': 'https' }
 
+/** Starts the built BFF on the CPU under test and waits for /healthz. */
 export async function startBff(ctx: BenchContext, options: BffOptions): Promise<Bff> {
   const metricsPort = options.metrics ? await freePort() : null
   const files = writeBffFiles(ctx.dir, options.name, options.kind, metricsPort)

@@ -9,6 +9,7 @@ import { call } from './http.js'
 import type { Bff, Upstream } from './stack.js'
 import { VIA_TLS } from './stack.js'
 
+/** What one storm saw at the upstream. */
 export interface StormResult {
   name: string
   requests: number

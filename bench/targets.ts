@@ -1,5 +1,5 @@
 /**
- * Issue 10's targets, each judged met / not met (or not measured, with why) from one run.
+ * The performance targets, each judged met / not met (or not measured, with why) from one run.
  */
 import { fixed, ratio, type Summary } from './markdown.js'
 import type { MemoryResult } from './memory.js'
