@@ -6,7 +6,7 @@
  * asking the same question get their own answers. Other objects keep the generic fake tables.
  */
 import { findObject, randomSource, seedOf, type Table } from './fake-data.js'
-import type { Context } from './http.js'
+import { SimError, type Context } from './http.js'
 import type { Principal } from './principal.js'
 import { stableGuid, type FilterRule, type ScalarValue } from './state.js'
 
@@ -226,5 +226,14 @@ export function salesSearch(
   if (!SALES_WORKSHEET || ![SALES_WORKSHEET.id, SALES_WORKSHEET.name].includes(source)) {
     return undefined
   }
-  return searchSales(columns, dataScopeOf(ctx, principal))
+  // A question about other columns keeps the generic fake table.
+  const known: readonly string[] = [...ATTRIBUTES, ...MEASURES]
+  if (!columns.every((column) => known.includes(column))) return undefined
+  const scope = dataScopeOf(ctx, principal)
+  const visible = visibleColumns(scope)
+  // Column-level security: a hidden column does not exist for this caller.
+  if (!columns.every((column) => visible.includes(column))) {
+    throw new SimError(400, 'The search names a column that is not in the worksheet')
+  }
+  return searchSales(columns, scope)
 }

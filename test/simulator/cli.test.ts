@@ -59,3 +59,25 @@ describe('CLI (src/simulator/main.ts)', () => {
     assert.match(err, /^ts-simulator: SIM_SECRET_KEY or SIM_SECRET_KEY_FILE is required\n$/)
   })
 })
+
+describe('CLI settings', () => {
+  const root = fileURLToPath(new URL('../../', import.meta.url))
+
+  it('refuses SIM_EMBED_ORIGINS that are not origins, naming the variable', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulator/main.ts'], {
+      cwd: root,
+      env: {
+        PATH: process.env.PATH ?? '',
+        SIM_SECRET_KEY: SECRET,
+        SIM_PORT: '0',
+        SIM_EMBED_ORIGINS: 'http://127.0.0.1:3000, localhost:5173',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let err = ''
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()))
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+    assert.equal(code, 1)
+    assert.match(err, /^ts-simulator: SIM_EMBED_ORIGINS must be a comma list of origins/)
+  })
+})
