@@ -189,6 +189,7 @@ function tickToken(): void {
 }
 
 function clearToken(): void {
+  $('token-empty').textContent = 'No token yet.'
   lastToken = ''
   tokens = 0
   tokenExpiresAt = 0
@@ -344,8 +345,11 @@ async function signIn(userId: string): Promise<void> {
 async function signOut(reloadEmbed: boolean): Promise<void> {
   await callBff('DELETE', '/ts/session', { 'X-CSRF': '1' })
   showSession(null)
+  clearToken()
+  $('token-empty').textContent = 'Revoked by the logout.'
   $('rest-table').hidden = true
   $('rest-status').textContent = 'Signed out.'
+  $('refused').textContent = 'Sign in to try it.'
   if (reloadEmbed && embed) {
     logEvent('auth', 'Signed out: reloading the embed')
     void embed.trigger(HostEvent.Reload)
