@@ -6,7 +6,7 @@
  *     and a config file, behind a small front that says `X-Forwarded-Proto: https` (the BFF's
  *     cookie is Secure outside demo mode; the front plays the TLS terminator);
  *   - the app's own server: the built demo page, its config (pointing at the BFF's origin) and
- *     the demo IdP, plus a REST SDK test page;
+ *     the demo IdP, plus two test pages (/rest-sdk.html, /search-embed.html);
  *   - a stranger: one more origin, not in CORS_ORIGINS.
  * `close()` stops every server and the child.
  */
@@ -46,7 +46,7 @@ export interface CrossOriginStack {
   simulator: Simulator
   /** The BFF as the browser sees it (through the front). */
   bffUrl: string
-  /** The app's origin: demo page, /demo/config, /demo/idp/login, /rest-sdk.html. */
+  /** The app's origin: demo page, /demo/config, /demo/idp/login, the test pages. */
   appUrl: string
   /** An origin that is not in CORS_ORIGINS. */
   strangerUrl: string
@@ -91,11 +91,11 @@ function front(bffPort: number) {
   }
 }
 
-/** The REST SDK test page's script, bundled from test/e2e/fixtures/rest-sdk-client.ts. */
-async function restSdkBundle(): Promise<string> {
+/** A test page's script, bundled from test/e2e/fixtures/<name>.ts. */
+async function fixtureBundle(name: string): Promise<string> {
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: ['test/e2e/fixtures/rest-sdk-client.ts'],
+    entryPoints: [`test/e2e/fixtures/${name}.ts`],
     bundle: true,
     format: 'esm',
     platform: 'browser',
@@ -120,7 +120,10 @@ function writeConfig(dir: string): string {
 /** Starts every part; on a failure it stops what it started. */
 export async function startCrossOriginStack(): Promise<CrossOriginStack> {
   await buildFrontEnd()
-  const script = await restSdkBundle()
+  const fixtures = {
+    'rest-sdk': await fixtureBundle('rest-sdk-client'),
+    'search-embed': await fixtureBundle('search-embed-client'),
+  }
   const app = createServer()
   const stranger = createServer((_req, res) => {
     res
@@ -157,14 +160,17 @@ export async function startCrossOriginStack(): Promise<CrossOriginStack> {
   )
   frontServer.on('request', front(bffPort))
   const page = express()
-  page.get('/rest-sdk.js', (_req, res) => res.type('text/javascript').send(script))
-  page.get('/rest-sdk.html', (_req, res) => {
-    res
-      .type('html')
-      .send(
-        '<!doctype html><title>REST SDK</title><script type="module" src="/rest-sdk.js"></script>',
-      )
-  })
+  for (const [name, script] of Object.entries(fixtures)) {
+    page.get(`/${name}.js`, (_req, res) => res.type('text/javascript').send(script))
+    page.get(`/${name}.html`, (_req, res) => {
+      res
+        .type('html')
+        .send(
+          `<!doctype html><title>${name}</title><div id="embed"></div>` +
+            `<script type="module" src="/${name}.js"></script>`,
+        )
+    })
+  }
   page.use(demoRoutes(IDP_SECRET, { thoughtSpotHost: simulator.url, bffUrl }))
   app.on('request', page)
 

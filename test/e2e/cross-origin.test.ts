@@ -318,6 +318,111 @@ describe('the Visual Embed SDK and the REST SDK on another origin than the BFF',
     }
   })
 
+  it('a token refused mid-session: the embed reports AuthExpire and the SDK hands it the BFF’s current one', async () => {
+    const context = await newContext(browser)
+    try {
+      const { page, seen } = await openDemo(context)
+      await signIn(page, 'alice')
+      await embedSignedIn(page)
+      const frame = page.frameLocator('#embed iframe')
+      await frame.locator('body[data-loads="1"]').waitFor()
+      const old = bearerOf(calls('POST', '/api/rest/2.0/metadata/liveboard/data').at(-1)!)
+      // The BFF mints a replacement (and caches it); ThoughtSpot then revokes the old one.
+      const fresh = await page.evaluate(async (bff) => {
+        const r = await fetch(`${bff}/ts/auth/token?fresh=true`, { credentials: 'include' })
+        return r.text()
+      }, stack.bffUrl)
+      assert.notEqual(fresh, old)
+      stack.simulator.state.tokens.get(old)!.revoked = true
+      stack.simulator.state.clearCalls()
+      const mark = seen.problems.length
+
+      await frame.locator('#sim-reload').click()
+      await frame.locator('body[data-loads="2"]').waitFor()
+      await page.locator('#sdk-events li', { hasText: 'EmbedEvent.AuthExpire' }).waitFor()
+      const info = calls('GET', '/callosum/v1/session/info')
+      assert.deepEqual(
+        info.map((call) => [
+          bearerOf(call) === old ? 'old' : bearerOf(call) === fresh ? 'new' : '?',
+          call.status,
+        ]),
+        [
+          ['old', 401],
+          ['new', 200],
+        ],
+      )
+      const checks = calls('GET', '/callosum/v1/session/isactive')
+      assert.ok(checks.some((call) => bearerOf(call) === old && call.status === 401))
+      assert.ok(checks.some((call) => bearerOf(call) === fresh && call.status === 200))
+      const data = calls('POST', '/api/rest/2.0/metadata/liveboard/data')
+      assert.ok(data.length >= 1 && data.every((call) => bearerOf(call) === fresh))
+      assert.equal(calls('POST', '/api/rest/2.0/auth/token/full').length, 0, 'the BFF had one')
+      assert.equal(await page.locator('#auth-status').getAttribute('data-status'), 'SUCCESS')
+      // Chromium logs the refused session/info and isactive calls.
+      assert.deepEqual(
+        unexpected({ ...seen, problems: seen.problems.slice(mark) }, { unauthorized: 2 }),
+        [],
+      )
+    } finally {
+      await context.close()
+    }
+  })
+
+  it('SearchEmbed (the /v2/…#/embed/answer iframe) signs in and draws the search', async () => {
+    const context = await newContext(browser)
+    try {
+      const page = await context.newPage()
+      await page.goto(`${stack.appUrl}/search-embed.html`)
+      await page.waitForFunction(() => 'embedSearch' in window)
+      const token = await stack.jwtFor('bob')
+      const login = await page.evaluate(
+        async ({ bff, jwt }) =>
+          (
+            await fetch(`${bff}/ts/session`, {
+              method: 'POST',
+              credentials: 'include',
+              headers: { Authorization: `Bearer ${jwt}` },
+            })
+          ).status,
+        { bff: stack.bffUrl, jwt: token },
+      )
+      assert.equal(login, 200)
+      stack.simulator.state.clearCalls()
+      await page.evaluate(
+        (options) =>
+          (window as unknown as { embedSearch: (o: unknown) => void }).embedSearch(options),
+        {
+          thoughtSpotHost: stack.simulator.url,
+          bff: stack.bffUrl,
+          dataSource: WORKSHEET,
+          query: '[Region] [Total Sales]',
+        },
+      )
+      await page.waitForFunction(() => {
+        const events = (window as unknown as { sdkEvents: string[] }).sdkEvents
+        return ['SUCCESS', 'Load', 'AuthInit'].every((name) => events.includes(name))
+      })
+      const src = new URL((await page.locator('#embed iframe').getAttribute('src'))!)
+      assert.equal(src.pathname, '/v2/')
+      assert.equal(src.hash, '#/embed/answer')
+      const frame = page.frameLocator('#embed iframe')
+      await frame.getByTestId('sim-user').getByText('bob@globex.com').waitFor()
+      assert.deepEqual(await frame.locator('tbody tr td:first-child').allTextContents(), [
+        'EMEA',
+        'APAC',
+      ])
+      const [search] = calls('POST', '/api/rest/2.0/searchdata')
+      assert.equal(ownerOf(search!), 'bob@globex.com')
+      assert.equal(
+        (search!.json as { logical_table_identifier: string }).logical_table_identifier,
+        WORKSHEET,
+      )
+      await screenshot(page, 'cross-origin-search')
+    } finally {
+      await context.close()
+    }
+  })
+
   it('after logout the SDK gets no token and reports failure; the old token is refused', async () => {
     const context = await newContext(browser)
     try {

@@ -44,6 +44,7 @@ let token = ''
 let tokenExpiresAt = 0
 let renewals = 0
 let refreshTimer: number | undefined
+let loads = 0
 
 function viewOf(hash: string): View {
   const path = hash.replace(/^#/, '').split('?')[0] ?? ''
@@ -57,7 +58,8 @@ function viewOf(hash: string): View {
     } catch {
       dataSource = sources ?? undefined
     }
-    return { kind: 'search', dataSource, query: params.get('searchQuery') ?? undefined }
+    const query = params.get('searchTokenString') ?? params.get('searchQuery') ?? undefined
+    return { kind: 'search', dataSource, query }
   }
   return { kind: 'none' }
 }
@@ -141,7 +143,7 @@ async function refresh(): Promise<void> {
   const renewed = tokenIn(await ask('RefreshAuthToken'))
   if (!renewed) return
   adoptToken(renewed)
-  await load(false)
+  await run(false)
   // A token that ends no later than the old one would make the timer fire again at once.
   if (tokenExpiresAt <= before) window.clearTimeout(refreshTimer)
 }
@@ -244,7 +246,11 @@ function header(info: SessionInfo, title: string): HTMLElement {
   )
   const life = element('p', undefined, 'sim-token')
   life.id = 'sim-token'
-  head.append(who, life)
+  const reload = element('button', 'Reload data', 'sim-reload')
+  reload.type = 'button'
+  reload.id = 'sim-reload'
+  reload.addEventListener('click', () => void run(false))
+  head.append(who, life, reload)
   return head
 }
 
@@ -298,17 +304,14 @@ async function load(first: boolean): Promise<void> {
     showNote(`This simulator draws liveboards (#/embed/viz/<id>) and search; not ${location.hash}`)
   showTokenLife()
   scheduleRefresh()
+  loads += 1
+  document.body.dataset.loads = String(loads)
 }
 
-async function start(): Promise<void> {
-  if (window.parent === window || params.get('embedApp') !== 'true') {
-    showNote('This is the embed app of the ThoughtSpot simulator; the Visual Embed SDK loads it.')
-    return
-  }
-  const init = await ask('appInit')
-  adoptToken(tokenIn(init))
+/** Loads the view; a refusal that a new token did not cure ends the embed's sign-in. */
+async function run(first: boolean): Promise<void> {
   try {
-    await load(true)
+    await load(first)
   } catch (error) {
     window.clearTimeout(refreshTimer)
     if (error instanceof NotAuthenticated) {
@@ -318,6 +321,16 @@ async function start(): Promise<void> {
       showNote(`Could not load: ${error instanceof Error ? error.message : String(error)}`)
     }
   }
+}
+
+async function start(): Promise<void> {
+  if (window.parent === window || params.get('embedApp') !== 'true') {
+    showNote('This is the embed app of the ThoughtSpot simulator; the Visual Embed SDK loads it.')
+    return
+  }
+  const init = await ask('appInit')
+  adoptToken(tokenIn(init))
+  await run(true)
 }
 
 window.setInterval(showTokenLife, 1000)
