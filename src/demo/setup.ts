@@ -1,5 +1,5 @@
 /**
- * Demo mode (SPEC §2): with no configuration at all, start the built-in ThoughtSpot simulator on
+ * Demo mode: with no configuration at all, start the built-in ThoughtSpot simulator on
  * loopback, make a demo identity provider (an HS256 key made at start), and point the BFF at both.
  * Never entered in production: `loadConfig` only chooses demo mode outside it.
  */

@@ -1,5 +1,5 @@
 /**
- * REST v1 session calls (thoughtspot-api.md §3): the trusted-auth login token, its exchange for
+ * REST v1 session calls: the trusted-auth login token, its exchange for
  * a JSESSIONID cookie, and the session endpoints the embed SDK and the BFF use.
  */
 import {
@@ -165,7 +165,7 @@ export const authV1Routes: Route[] = [
   { method: 'GET', path: `${V1_PUBLIC}/session/login/token`, handle: loginToken },
   { method: 'GET', path: `${V1_PUBLIC}/session/info`, handle: sessionInfo },
   { method: 'POST', path: `${V1_PUBLIC}/session/logout`, handle: logout },
-  // The internal paths the Visual Embed SDK calls (thoughtspot-api.md §1).
+  // The internal (non-tspublic) paths the Visual Embed SDK calls from the embedding page.
   { method: 'GET', path: `${V1}/session/info`, handle: sessionInfo },
   { method: 'GET', path: `${V1}/session/isactive`, handle: isActive },
   { method: 'POST', path: `${V1}/session/login/token`, handle: loginToken },

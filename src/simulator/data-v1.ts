@@ -1,6 +1,6 @@
 /**
  * REST v1 data calls: `pinboarddata` and `searchdata`. They are POSTs whose parameters travel in
- * the query string (thoughtspot-api.md §4, v1 counterparts); a form body is not read.
+ * the query string; a form body is not read.
  */
 import { columnsOf, fakeTable, seedOf, type Table } from './fake-data.js'
 import { json, V1, type Answer, type Context, type Route } from './http.js'

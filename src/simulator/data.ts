@@ -1,5 +1,5 @@
 /**
- * REST v2 data endpoints a front end uses through the BFF (thoughtspot-api.md §4): search data,
+ * REST v2 data endpoints a front end uses through the BFF: search data,
  * metadata search, liveboard/answer data and report exports. All need a live token or session;
  * an object-scoped token may only name its own object.
  */

@@ -223,6 +223,17 @@ describe('the Visual Embed SDK and the REST SDK on another origin than the BFF',
       )
       assert.equal(ownerOf(calls('POST', '/api/rest/2.0/searchdata')[0]!), 'bob@globex.com')
 
+      // A v1 caller's X-Requested-By passes the BFF's preflight too.
+      const v1 = await page.evaluate(async (bff) => {
+        const r = await fetch(`${bff}/ts/callosum/v1/tspublic/v1/session/info`, {
+          credentials: 'include',
+          headers: { 'X-Requested-By': 'ThoughtSpot' },
+        })
+        return { status: r.status, body: (await r.json()) as { userName: string } }
+      }, stack.bffUrl)
+      assert.equal(v1.status, 200)
+      assert.equal(v1.body.userName, 'bob@globex.com')
+
       const noCsrf = await page.evaluate(
         async ({ bff, worksheet }) => {
           const r = await fetch(`${bff}/ts/api/rest/2.0/searchdata`, {

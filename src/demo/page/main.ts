@@ -35,7 +35,7 @@ interface Session {
   expiresAt: string
 }
 
-/** The BFF's error body (SPEC §7). */
+/** The BFF's error body: `{ error: { code, message, requestId } }`. */
 interface ErrorBody {
   error?: { code?: string; message?: string; requestId?: string }
 }
