@@ -222,6 +222,16 @@ test('Carol (REPORT_BOOK_VIEW): an object-scoped token, the liveboard only, REST
   await screenshot(page, 'demo-carol')
 })
 
+test('a reload carries on with the session the cookie holds', async () => {
+  mark = seen.problems.length
+  await page.reload()
+  await page.locator('#session-username', { hasText: 'carol@acme.com' }).waitFor()
+  await page.locator('#auth-status[data-status=SUCCESS]').waitFor()
+  await embedFrame().getByTestId('sim-user').getByText('carol@acme.com').waitFor()
+  await page.locator('#refused[data-state=done]').waitFor()
+  assert.deepEqual(unexpected(seen.problems.slice(mark), { 403: 2 }), [])
+})
+
 test('logging out revokes: the embed reloads, gets no token and the SDK reports failure', async () => {
   const before = seen.problems.length
   await page.click('#logout')

@@ -320,8 +320,16 @@ async function runRestCalls(): Promise<void> {
 
 // ---- sign in, sign out ----
 
+/** Whether this tab made a session (a hint only: the cookie itself is HttpOnly). */
+const SIGNED_IN = 'tsbff-demo:signed-in'
+
 async function signIn(userId: string): Promise<void> {
-  if (session) await signOut(false)
+  if (session) {
+    // Switching user: the previous one is logged out first (an ended session is fine too).
+    await signOut(false).catch((error: unknown) => {
+      if (!(error instanceof BffError && error.status === 401)) throw error
+    })
+  }
   const idp = await fetch('demo/idp/login', {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -331,7 +339,13 @@ async function signIn(userId: string): Promise<void> {
   const { jwt } = (await idp.json()) as { jwt: string }
   // The JWT is used once, here, and dropped: the session cookie carries the user from now on.
   await callBff('POST', '/ts/session', { Authorization: `Bearer ${jwt}` })
+  await resume()
+}
+
+/** Shows the signed-in user and starts the embed and the REST calls for them. */
+async function resume(): Promise<void> {
   showSession((await callBff('GET', '/ts/session')) as unknown as Session)
+  sessionStorage.setItem(SIGNED_IN, '1')
   clearToken()
   startEmbed()
   await runRestCalls()
@@ -343,6 +357,7 @@ async function signIn(userId: string): Promise<void> {
  * the SDK no new one.
  */
 async function signOut(reloadEmbed: boolean): Promise<void> {
+  sessionStorage.removeItem(SIGNED_IN)
   await callBff('DELETE', '/ts/session', { 'X-CSRF': '1' })
   showSession(null)
   clearToken()
@@ -397,3 +412,12 @@ $('logout').addEventListener(
 )
 window.setInterval(tickToken, 1000)
 document.body.dataset.ready = 'true'
+// After a reload, carry on with the session the cookie still holds.
+if (sessionStorage.getItem(SIGNED_IN) === '1') {
+  action(() =>
+    resume().catch((error: unknown) => {
+      sessionStorage.removeItem(SIGNED_IN)
+      throw error
+    }),
+  )()
+}
