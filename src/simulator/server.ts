@@ -258,9 +258,11 @@ function dispatch(ctx: Context, tooLarge: boolean): Answer {
     if (tooLarge) throw new SimError(413, 'The request body is too large')
     // ThoughtSpot's CSRF guard: every v1 call must say who sends it, unless it carries a bearer
     // token, which a browser never attaches on its own (the Visual Embed SDK reads session/info
-    // with one and no X-Requested-By).
+    // with one and no X-Requested-By), or is the read-only isactive check, which the SDK's
+    // cookie flow sends bare.
     const bearer = /^bearer /i.test(ctx.req.headers.authorization ?? '')
-    if (path.startsWith(`${V1}/`) && !ctx.req.headers['x-requested-by'] && !bearer) {
+    const exempt = bearer || (method === 'GET' && path === `${V1}/session/isactive`)
+    if (path.startsWith(`${V1}/`) && !ctx.req.headers['x-requested-by'] && !exempt) {
       throw new SimError(400, 'The X-Requested-By header is required')
     }
     const methods = ROUTES.get(path)

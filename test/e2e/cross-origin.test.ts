@@ -379,60 +379,74 @@ describe('the Visual Embed SDK and the REST SDK on another origin than the BFF',
     }
   })
 
-  it('SearchEmbed (the /v2/…#/embed/answer iframe) signs in and draws the search', async () => {
-    const context = await newContext(browser)
-    try {
-      const page = await context.newPage()
-      await page.goto(`${stack.appUrl}/search-embed.html`)
-      await page.waitForFunction(() => 'embedSearch' in window)
-      const token = await stack.jwtFor('bob')
-      const login = await page.evaluate(
-        async ({ bff, jwt }) =>
-          (
-            await fetch(`${bff}/ts/session`, {
-              method: 'POST',
-              credentials: 'include',
-              headers: { Authorization: `Bearer ${jwt}` },
-            })
-          ).status,
-        { bff: stack.bffUrl, jwt: token },
-      )
-      assert.equal(login, 200)
-      stack.simulator.state.clearCalls()
-      await page.evaluate(
-        (options) =>
-          (window as unknown as { embedSearch: (o: unknown) => void }).embedSearch(options),
-        {
-          thoughtSpotHost: stack.simulator.url,
-          bff: stack.bffUrl,
-          dataSource: WORKSHEET,
-          query: '[Region] [Total Sales]',
-        },
-      )
-      await page.waitForFunction(() => {
-        const events = (window as unknown as { sdkEvents: string[] }).sdkEvents
-        return ['SUCCESS', 'Load', 'AuthInit'].every((name) => events.includes(name))
-      })
-      const src = new URL((await page.locator('#embed iframe').getAttribute('src'))!)
-      assert.equal(src.pathname, '/v2/')
-      assert.equal(src.hash, '#/embed/answer')
-      const frame = page.frameLocator('#embed iframe')
-      await frame.getByTestId('sim-user').getByText('bob@globex.com').waitFor()
-      assert.deepEqual(await frame.locator('tbody tr td:first-child').allTextContents(), [
-        'EMEA',
-        'APAC',
-      ])
-      const [search] = calls('POST', '/api/rest/2.0/searchdata')
-      assert.equal(ownerOf(search!), 'bob@globex.com')
-      assert.equal(
-        (search!.json as { logical_table_identifier: string }).logical_table_identifier,
-        WORKSHEET,
-      )
-      await screenshot(page, 'cross-origin-search')
-    } finally {
-      await context.close()
-    }
-  })
+  for (const cookie of [false, true]) {
+    const flow = cookie ? 'the cookie flow (session/login/token)' : 'cookieless'
+    it(`SearchEmbed (the /v2/…#/embed/answer iframe), ${flow}: signs in and draws the search`, async () => {
+      const context = await newContext(browser)
+      try {
+        const page = await context.newPage()
+        await page.goto(`${stack.appUrl}/search-embed.html`)
+        await page.waitForFunction(() => 'embedSearch' in window)
+        const token = await stack.jwtFor('bob')
+        const login = await page.evaluate(
+          async ({ bff, jwt }) =>
+            (
+              await fetch(`${bff}/ts/session`, {
+                method: 'POST',
+                credentials: 'include',
+                headers: { Authorization: `Bearer ${jwt}` },
+              })
+            ).status,
+          { bff: stack.bffUrl, jwt: token },
+        )
+        assert.equal(login, 200)
+        stack.simulator.state.clearCalls()
+        await page.evaluate(
+          (options) =>
+            (window as unknown as { embedSearch: (o: unknown) => void }).embedSearch(options),
+          {
+            thoughtSpotHost: stack.simulator.url,
+            bff: stack.bffUrl,
+            dataSource: WORKSHEET,
+            query: '[Region] [Total Sales]',
+            cookie,
+          },
+        )
+        await page.waitForFunction(() => {
+          const events = (window as unknown as { sdkEvents: string[] }).sdkEvents
+          return ['SUCCESS', 'Load', 'AuthInit'].every((name) => events.includes(name))
+        })
+        const src = new URL((await page.locator('#embed iframe').getAttribute('src'))!)
+        assert.equal(src.pathname, '/v2/')
+        assert.equal(src.hash, '#/embed/answer')
+        const frame = page.frameLocator('#embed iframe')
+        await frame.getByTestId('sim-user').getByText('bob@globex.com').waitFor()
+        assert.deepEqual(await frame.locator('tbody tr td:first-child').allTextContents(), [
+          'EMEA',
+          'APAC',
+        ])
+        const [search] = calls('POST', '/api/rest/2.0/searchdata')
+        if (cookie) {
+          // The SDK traded the token for a ThoughtSpot cookie session; the iframe uses the cookie.
+          const [login] = calls('POST', '/callosum/v1/session/login/token')
+          assert.equal(login?.headers.origin, stack.appUrl)
+          assert.equal(login.status, 302)
+          assert.equal(search!.headers.authorization, undefined)
+          const id = /JSESSIONID=([^;]+)/.exec(String(search!.headers.cookie))?.[1] ?? ''
+          assert.equal(stack.simulator.state.sessions.get(id)?.username, 'bob@globex.com')
+        } else {
+          assert.equal(ownerOf(search!), 'bob@globex.com')
+        }
+        assert.equal(
+          (search!.json as { logical_table_identifier: string }).logical_table_identifier,
+          WORKSHEET,
+        )
+        await screenshot(page, `cross-origin-search${cookie ? '-cookie' : ''}`)
+      } finally {
+        await context.close()
+      }
+    })
+  }
 
   it('after logout the SDK gets no token and reports failure; the old token is refused', async () => {
     const context = await newContext(browser)

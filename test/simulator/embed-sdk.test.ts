@@ -175,7 +175,7 @@ describe('the calls the SDK makes', () => {
     assert.equal(after.status, 401)
   })
 
-  it('keeps the X-Requested-By guard for cookie calls and the GET login fallback', async (t) => {
+  it('keeps the X-Requested-By guard for cookie calls (not isactive) and the GET login fallback', async (t) => {
     const sim = await start(t)
     const { token } = await mintFull(sim)
     const fallback = await get(
@@ -190,6 +190,8 @@ describe('the calls the SDK makes', () => {
     assert.equal(form.status, 204)
     const cookie = form.headers.getSetCookie()[0]!.split(';')[0]!
     assert.equal((await get(sim, `${INTERNAL}/session/info`, { cookie })).status, 400)
+    // The read-only isactive check is exempt: the SDK's cookie flow sends it bare.
+    assert.equal((await get(sim, `${INTERNAL}/session/isactive`, { cookie })).status, 200)
   })
 })
 

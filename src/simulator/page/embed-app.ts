@@ -97,7 +97,11 @@ window.addEventListener('message', (event: MessageEvent<{ type?: unknown }>) => 
 // ---- calls to the simulator, with the user's token ----
 
 async function call(path: string, body?: unknown): Promise<Response> {
-  const headers: Record<string, string> = { Accept: 'application/json' }
+  // X-Requested-By: what ThoughtSpot's own app sends, and what its CSRF guard asks of cookie calls.
+  const headers: Record<string, string> = {
+    Accept: 'application/json',
+    'X-Requested-By': 'ThoughtSpot',
+  }
   if (cookieless) headers.Authorization = `Bearer ${token}`
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   return fetch(path, {
