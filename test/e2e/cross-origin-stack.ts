@@ -117,6 +117,28 @@ function writeConfig(dir: string): string {
   return file
 }
 
+/**
+ * The BFF as a child process on a free port, once it answers /readyz; another port when the
+ * chosen one was taken meanwhile.
+ */
+async function startBff(env: Record<string, string>): Promise<{ bff: Child; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const bff = spawnNode('src/main.ts', scrubbedEnv({ ...env, PORT: String(port) }))
+    try {
+      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+        timeoutMs: READY_TIMEOUT_MS,
+        what: 'the BFF answers /readyz',
+        child: bff,
+      })
+      return { bff, port }
+    } catch (err) {
+      await bff.stop()
+      if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err
+    }
+  }
+}
+
 /** Starts every part; on a failure it stops what it started. */
 export async function startCrossOriginStack(): Promise<CrossOriginStack> {
   await buildFrontEnd()
@@ -142,11 +164,10 @@ export async function startCrossOriginStack(): Promise<CrossOriginStack> {
     embedOrigins: [appUrl],
     quiet: true,
   })
-  const bffPort = await freePort()
-  const bff = spawnNode(
-    'src/main.ts',
-    scrubbedEnv({
-      PORT: String(bffPort),
+  let bff: Child
+  let bffPort: number
+  try {
+    ;({ bff, port: bffPort } = await startBff({
       BFF_CONFIG: writeConfig(dir),
       TS_HOST: simulator.url,
       TS_SECRET_KEY: TS_SECRET,
@@ -156,8 +177,12 @@ export async function startCrossOriginStack(): Promise<CrossOriginStack> {
       IDENTITY_AUDIENCE: DEMO_AUDIENCE,
       CORS_ORIGINS: appUrl,
       LOG_LEVEL: 'warn',
-    }),
-  )
+    }))
+  } catch (err) {
+    await Promise.all([stop(app), stop(stranger), stop(frontServer), simulator.close()])
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
   frontServer.on('request', front(bffPort))
   const page = express()
   for (const [name, script] of Object.entries(fixtures)) {
@@ -178,16 +203,6 @@ export async function startCrossOriginStack(): Promise<CrossOriginStack> {
     await bff.stop()
     await Promise.all([stop(app), stop(stranger), stop(frontServer), simulator.close()])
     rmSync(dir, { recursive: true, force: true })
-  }
-  try {
-    await waitFor(async () => (await fetch(`${bffUrl}/readyz`)).ok, {
-      timeoutMs: READY_TIMEOUT_MS,
-      what: 'the BFF answers /readyz',
-      child: bff,
-    })
-  } catch (err) {
-    await close()
-    throw err
   }
   return {
     simulator,
