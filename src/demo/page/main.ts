@@ -255,7 +255,7 @@ function startEmbed(): void {
     })
   embed = new LiveboardEmbed('#embed', {
     liveboardId: config.liveboardId,
-    frameParams: { width: '100%', height: '340px' },
+    frameParams: { width: '100%', height: '380px' },
   })
   embed
     .on(EmbedEvent.Load, () => {
