@@ -15,6 +15,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY scripts/build-front-end.ts ./scripts/
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled output only ----
@@ -28,8 +29,7 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
 COPY --from=build /app/dist ./dist
 # config/default.yaml and config/mapping.yaml are the defaults of BFF_CONFIG and BFF_MAPPING.
 COPY config ./config
-# The demo page, found from dist/src/demo/routes.js as <package root>/src/demo/page.
-COPY src/demo/page ./src/demo/page
+# The demo page and the simulator's embed app are bundled into dist/front-end (copied above).
 # Files stay owned by root (read-only for the app); the process runs unprivileged.
 USER node
 EXPOSE 3000

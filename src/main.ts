@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         '',
         'thoughtspot-bff is running in DEMO MODE (no TS_HOST set):',
         `  - started a local ThoughtSpot simulator at ${demo.simulator.url}`,
-        '  - made a demo identity provider (HS256 key generated at start) with users alice and bob',
+        '  - made a demo identity provider (HS256 key generated at start) with users alice, bob and carol',
         `  - mapping users to groups from ${config.mappingFile}`,
         '',
         `  Open the demo page: ${url}/`,

@@ -1,5 +1,5 @@
 /**
- * REST v1 session calls (thoughtspot-api.md §3): the trusted-auth login token, its exchange for
+ * REST v1 session calls: the trusted-auth login token, its exchange for
  * a JSESSIONID cookie, and the session endpoints the embed SDK and the BFF use.
  */
 import {
@@ -103,22 +103,47 @@ function loginToken(ctx: Context): Answer {
   }
 }
 
-/** Session details; `authToken` is left out on purpose: the simulator never hands tokens back. */
-function sessionInfo(ctx: Context): Answer {
+/** The release the simulator claims to be: recent enough for cookieless auth and token refresh. */
+export const RELEASE_VERSION = '26.8.0.cl'
+
+/**
+ * Session details, with the `configInfo` fields the Visual Embed SDK reads before it reports
+ * `AuthStatus.SUCCESS` (it dereferences `mixpanelConfig` unconditionally). The analytics keys
+ * are empty: the simulator sends nothing anywhere. `authToken` is left out on purpose: the
+ * simulator never hands tokens back.
+ */
+function sessionDetails(ctx: Context) {
   const principal = authenticate(ctx)
   const user = ctx.state.findUser(principal.userId)
   if (!user) throw new SimError(401, 'The user no longer exists')
-  return json({
+  return {
     userName: user.name,
     userDisplayName: user.displayName ?? user.name,
     userEmail: user.email ?? '',
     userGUID: user.id,
+    userGroups: [...user.groups],
+    currentOrgId: principal.orgId,
     privileges: [],
     expirationTime: principal.expiresAt,
+    releaseVersion: RELEASE_VERSION,
     locale: 'en-US',
     timezone: 'UTC',
-    configInfo: {},
-  })
+    configInfo: {
+      mixpanelConfig: { devSdkKey: '', prodSdkKey: '', production: false },
+      isPublicUser: false,
+      selfClusterId: 'ts-simulator',
+      selfClusterName: 'ThoughtSpot simulator',
+    },
+  }
+}
+
+function sessionInfo(ctx: Context): Answer {
+  return json(sessionDetails(ctx))
+}
+
+/** What the SDK fetches beside session/info once the embed has loaded; it reads `info`. */
+function preauthInfo(ctx: Context): Answer {
+  return json({ info: sessionDetails(ctx) })
 }
 
 function isActive(ctx: Context): Answer {
@@ -139,7 +164,12 @@ export const authV1Routes: Route[] = [
   { method: 'POST', path: `${V1_PUBLIC}/session/login/token`, handle: loginToken },
   { method: 'GET', path: `${V1_PUBLIC}/session/login/token`, handle: loginToken },
   { method: 'GET', path: `${V1_PUBLIC}/session/info`, handle: sessionInfo },
+  { method: 'POST', path: `${V1_PUBLIC}/session/logout`, handle: logout },
+  // The internal (non-tspublic) paths the Visual Embed SDK calls from the embedding page.
   { method: 'GET', path: `${V1}/session/info`, handle: sessionInfo },
   { method: 'GET', path: `${V1}/session/isactive`, handle: isActive },
-  { method: 'POST', path: `${V1_PUBLIC}/session/logout`, handle: logout },
+  { method: 'POST', path: `${V1}/session/login/token`, handle: loginToken },
+  { method: 'GET', path: `${V1}/session/login/token`, handle: loginToken },
+  { method: 'POST', path: `${V1}/session/logout`, handle: logout },
+  { method: 'GET', path: '/prism/preauth/info', handle: preauthInfo },
 ]

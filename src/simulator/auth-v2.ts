@@ -1,6 +1,6 @@
 /**
- * REST v2 trusted-auth mints: `auth/token/full`, `auth/token/object` and `auth/token/custom`
- * (thoughtspot-api.md §2.1–2.3). They need no bearer; the secret key is the credential.
+ * REST v2 trusted-auth mints: `auth/token/full`, `auth/token/object` and `auth/token/custom`.
+ * They need no bearer; the secret key is the credential.
  */
 import {
   asObject,

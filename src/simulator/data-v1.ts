@@ -1,11 +1,12 @@
 /**
  * REST v1 data calls: `pinboarddata` and `searchdata`. They are POSTs whose parameters travel in
- * the query string (thoughtspot-api.md §4, v1 counterparts); a form body is not read.
+ * the query string; a form body is not read.
  */
 import { columnsOf, fakeTable, seedOf, type Table } from './fake-data.js'
 import { json, V1, type Answer, type Context, type Route } from './http.js'
 import { enumParam, intParam, jsonListParam, queryParams, reqParam, type Params } from './params.js'
 import { authenticate, checkObjectAccess } from './principal.js'
+import { pageOf, salesSearch, salesViz } from './sales-data.js'
 import { stableGuid } from './state.js'
 
 interface Paging {
@@ -51,8 +52,11 @@ function pinboardData(ctx: Context): Answer {
   checkObjectAccess(principal, id)
   const result: Record<string, unknown> = {}
   vizIds.forEach((vizId, index) => {
-    const table = fakeTable(columnsOf(''), seedOf(id, vizId), paging.offset, paging.size)
-    result[vizId] = { name: `Visualization ${index + 1}`, ...v1Table(table, paging) }
+    const viz = salesViz(ctx, principal, id, vizId)
+    const table = viz
+      ? pageOf(viz.table, paging.offset, paging.size)
+      : fakeTable(columnsOf(''), seedOf(id, vizId), paging.offset, paging.size)
+    result[vizId] = { name: viz?.name ?? `Visualization ${index + 1}`, ...v1Table(table, paging) }
   })
   return json(result)
 }
@@ -64,7 +68,11 @@ function searchData(ctx: Context): Answer {
   const source = reqParam(params, 'data_source_guid')
   const paging = readPaging(params)
   checkObjectAccess(principal, source)
-  const table = fakeTable(columnsOf(query), seedOf(source, query), paging.offset, paging.size)
+  const columns = columnsOf(query)
+  const sales = salesSearch(ctx, principal, source, columns)
+  const table = sales
+    ? pageOf(sales, paging.offset, paging.size)
+    : fakeTable(columns, seedOf(source, query), paging.offset, paging.size)
   return json(v1Table(table, paging))
 }
 

@@ -1,5 +1,5 @@
 /**
- * REST v2 data endpoints a front end uses through the BFF (thoughtspot-api.md §4): search data,
+ * REST v2 data endpoints a front end uses through the BFF: search data,
  * metadata search, liveboard/answer data and report exports. All need a live token or session;
  * an object-scoped token may only name its own object.
  */
@@ -16,6 +16,7 @@ import {
 import { asObject, asString, optArray, optEnum, optInt, optObject, reqString } from './fields.js'
 import { jsonBody, json, V2, type Answer, type Context, type Route } from './http.js'
 import { authenticate, checkObjectAccess, type Principal } from './principal.js'
+import { pageOf, salesSearch, salesViz } from './sales-data.js'
 import { stableGuid } from './state.js'
 
 type Body = Record<string, unknown>
@@ -74,7 +75,11 @@ function searchData(ctx: Context): Answer {
   const query = reqString(body, 'query_string')
   const paging = readPaging(body, 10)
   checkObjectAccess(principal, table)
-  const data = fakeTable(columnsOf(query), seedOf(table, query), paging.offset, paging.size)
+  const columns = columnsOf(query)
+  const sales = salesSearch(ctx, principal, table, columns)
+  const data = sales
+    ? pageOf(sales, paging.offset, paging.size)
+    : fakeTable(columns, seedOf(table, query), paging.offset, paging.size)
   return json({ contents: [contentsOf(data, paging)] })
 }
 
@@ -142,14 +147,17 @@ function liveboardData(ctx: Context): Answer {
     stableGuid('viz', `${object.id}:2`),
   ]
   const paging = readPaging(body, -1)
-  const contents = vizIds.map((vizId, index) => ({
-    visualization_id: vizId,
-    visualization_name: `Visualization ${index + 1}`,
-    ...contentsOf(
-      fakeTable(columnsOf(''), seedOf(object.id, vizId), paging.offset, paging.size),
-      paging,
-    ),
-  }))
+  const contents = vizIds.map((vizId, index) => {
+    const viz = salesViz(ctx, principal, object.id, vizId)
+    const table = viz
+      ? pageOf(viz.table, paging.offset, paging.size)
+      : fakeTable(columnsOf(''), seedOf(object.id, vizId), paging.offset, paging.size)
+    return {
+      visualization_id: vizId,
+      visualization_name: viz?.name ?? `Visualization ${index + 1}`,
+      ...contentsOf(table, paging),
+    }
+  })
   return json({
     metadata_id: object.id,
     metadata_name: object.name,

@@ -26,7 +26,7 @@ export function faultAnswer(fault: ActiveFault, path: string): Answer | null {
   }
 }
 
-/** What a cluster in maintenance serves, with status 200 (thoughtspot-api.md §6). */
+/** What a cluster in maintenance serves, with status 200 (economy or maintenance mode). */
 function maintenancePage(): Answer {
   const html =
     '<!DOCTYPE html><html><head><title>Site Maintenance</title></head><body>' +

@@ -75,7 +75,7 @@ export function empty(status = 204, headers: Record<string, string | string[]> =
   return { status, headers }
 }
 
-/** ThoughtSpot's error codes by status (thoughtspot-api.md §6). */
+/** ThoughtSpot's error codes by status. */
 function errorCode(status: number): number {
   if (status === 401) return 10097
   if (status === 403) return 10023

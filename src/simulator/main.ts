@@ -3,7 +3,8 @@
  *
  * SIM_PORT (default 8088), SIM_HOST (default 127.0.0.1), SIM_SECRET_KEY or SIM_SECRET_KEY_FILE
  * (one is required; the file's trailing whitespace is trimmed), SIM_GROUPS (comma list of groups
- * that exist), SIM_ORGS (comma list of extra org ids). Prints one line with its URL; stops on
+ * that exist), SIM_ORGS (comma list of extra org ids), SIM_EMBED_ORIGINS (comma list of the origins
+ * of pages that embed it: CORS with credentials and framing). Prints one line with its URL; stops on
  * SIGTERM/SIGINT. A bad setting is one line on stderr and exit code 1.
  */
 import { readFileSync } from 'node:fs'
@@ -57,11 +58,20 @@ function readOrgs(raw: string | undefined): number[] {
 /** The simulator's options from the environment; throws SettingError naming the variable. */
 function optionsFromEnv(env: Env): SimulatorOptions {
   const groups = list(env.SIM_GROUPS)
+  const embedOrigins = list(env.SIM_EMBED_ORIGINS)
+  for (const origin of embedOrigins) {
+    if (!URL.canParse(origin) || new URL(origin).origin !== origin) {
+      throw new SettingError(
+        'SIM_EMBED_ORIGINS must be a comma list of origins (scheme://host:port)',
+      )
+    }
+  }
   return {
     secretKey: readSecretKey(env),
     host: env.SIM_HOST?.trim() || '127.0.0.1',
     port: readPort(env.SIM_PORT),
     orgs: readOrgs(env.SIM_ORGS),
+    embedOrigins,
     ...(groups.length > 0 && { groups }),
   }
 }

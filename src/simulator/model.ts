@@ -44,7 +44,7 @@ export type PersistOption = 'REPLACE' | 'APPEND' | 'NONE' | 'RESET'
 /** A value in `filter_rules` or `variable_values`. */
 export type ScalarValue = string | number | boolean
 
-/** Operators ThoughtSpot accepts in `filter_rules` (thoughtspot-api.md §2.3). */
+/** Operators ThoughtSpot accepts in `filter_rules`. */
 export const FILTER_OPERATORS = [
   'EQ',
   'NE',

@@ -9,6 +9,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { authV1Routes } from './auth-v1.js'
+import { allowedOrigin, checkOrigins, corsHeaders, isPreflight, preflightAnswer } from './cors.js'
+import { embedPageRoutes } from './embed-page.js'
 import { mintRoutes } from './auth-v2.js'
 import { dataV1Routes } from './data-v1.js'
 import { dataRoutes } from './data.js'
@@ -58,6 +60,12 @@ export interface SimulatorOptions {
   groups?: string[]
   /** Org ids that exist besides 0 (default none). */
   orgs?: number[]
+  /**
+   * Origins of the pages that embed this "cluster" (default none): CORS with credentials for
+   * them, and they may frame the embed app. ThoughtSpot's "CORS whitelisted domains" and "CSP
+   * visual embed hosts" in one list. `state.embedOrigins` can change it later.
+   */
+  embedOrigins?: string[]
   /** Millisecond clock for every expiry; tests pass a fake one. Default Date.now. */
   now?: () => number
   /** Cookie-session idle lifetime, default 30 minutes. */
@@ -89,6 +97,7 @@ for (const route of [
   ...dataRoutes,
   ...authV1Routes,
   ...dataV1Routes,
+  ...embedPageRoutes,
 ]) {
   const methods = ROUTES.get(route.path) ?? new Map<string, Handler>()
   methods.set(route.method, route.handle)
@@ -118,6 +127,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const state = new SimulatorState({
     groups: options.groups ?? DEFAULT_GROUPS,
     orgs: options.orgs ?? [],
+    embedOrigins: checkOrigins(options.embedOrigins ?? []),
     now: options.now ?? Date.now,
     sessionTtlMs: options.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
   })
@@ -165,6 +175,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, runtime: Runtime
   const path = queryAt < 0 ? target : target.slice(0, queryAt)
   const query = queryAt < 0 ? '' : target.slice(queryAt + 1)
   const base = { method: req.method ?? 'GET', path, query, headers: { ...req.headers } }
+  const origin = allowedOrigin(req.headers, runtime.state.embedOrigins)
   const fault = runtime.state.takeFault(path)
   if (fault?.mode === 'down') {
     runtime.state.record({ ...base, body: Buffer.alloc(0) })
@@ -180,8 +191,11 @@ async function serve(req: IncomingMessage, res: ServerResponse, runtime: Runtime
   if (received.aborted) return
   if (fault) {
     const answer = faultAnswer(fault, path)
-    if (answer) return send(res, call, answer, runtime)
+    if (answer) return send(res, call, withCors(answer, origin), runtime)
     if (!(await runtime.wait(fault.delayMs, res))) return
+  }
+  if (isPreflight(base.method, req.headers)) {
+    return send(res, call, preflightAnswer(origin), runtime)
   }
   const ctx: Context = {
     req,
@@ -191,7 +205,13 @@ async function serve(req: IncomingMessage, res: ServerResponse, runtime: Runtime
     query: new URLSearchParams(query),
     cookies: parseCookies(req.headers.cookie),
   }
-  send(res, call, dispatch(ctx, received.tooLarge), runtime)
+  send(res, call, withCors(dispatch(ctx, received.tooLarge), origin), runtime)
+}
+
+/** The answer, readable by a listed embedding origin. */
+function withCors(answer: Answer, origin: string | undefined): Answer {
+  if (origin !== undefined) Object.assign(answer.headers, corsHeaders(origin))
+  return answer
 }
 
 interface Received {
@@ -236,8 +256,13 @@ function dispatch(ctx: Context, tooLarge: boolean): Answer {
   const { path, method } = ctx.call
   try {
     if (tooLarge) throw new SimError(413, 'The request body is too large')
-    // ThoughtSpot's CSRF guard: every v1 call must say who sends it.
-    if (path.startsWith(`${V1}/`) && !ctx.req.headers['x-requested-by']) {
+    // ThoughtSpot's CSRF guard: every v1 call must say who sends it, unless it carries a bearer
+    // token, which a browser never attaches on its own (the Visual Embed SDK reads session/info
+    // with one and no X-Requested-By), or is the read-only isactive check, which the SDK's
+    // cookie flow sends bare.
+    const bearer = /^bearer /i.test(ctx.req.headers.authorization ?? '')
+    const exempt = bearer || (method === 'GET' && path === `${V1}/session/isactive`)
+    if (path.startsWith(`${V1}/`) && !ctx.req.headers['x-requested-by'] && !exempt) {
       throw new SimError(400, 'The X-Requested-By header is required')
     }
     const methods = ROUTES.get(path)
@@ -268,7 +293,10 @@ function send(res: ServerResponse, call: RecordedCall, answer: Answer, runtime: 
   }
   const body = answer.body
   if (!body) {
-    res.writeHead(answer.status, answer.headers).end()
+    // A bodiless 200 says so: without a length it goes out chunked, and a browser that never
+    // reads the empty body reports the request as aborted.
+    const length = answer.status === 204 || answer.status === 304 ? {} : { 'content-length': '0' }
+    res.writeHead(answer.status, { ...answer.headers, ...length }).end()
   } else if (!answer.chunked) {
     res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) })
     res.end(body)

@@ -1,6 +1,6 @@
 /**
  * REST v2 calls made with a token or session: `auth/token/revoke`, `auth/token/validate` and the
- * `auth/session/*` endpoints (thoughtspot-api.md §2.4–2.6).
+ * `auth/session/*` endpoints.
  */
 import { optString, reqString } from './fields.js'
 import {

@@ -23,6 +23,7 @@ export type * from './model.js'
 export interface StateOptions {
   groups: readonly string[]
   orgs: readonly number[]
+  embedOrigins: readonly string[]
   now: () => number
   sessionTtlMs: number
 }
@@ -41,6 +42,8 @@ export class SimulatorState {
   readonly createdGroups: string[] = []
   /** Org ids that exist; 0 (the Primary Org) always does. */
   readonly orgs: Set<number>
+  /** Origins allowed to call with CORS and to frame the embed app; tests may change it. */
+  readonly embedOrigins: Set<string>
   /** Every token issued, by token string; revoked and expired ones stay for inspection. */
   readonly tokens = new Map<string, SimToken>()
   /** Cookie sessions by JSESSIONID (ended ones stay, expired, until logged out). */
@@ -53,6 +56,7 @@ export class SimulatorState {
   constructor(options: StateOptions) {
     this.groups = new Set(options.groups)
     this.orgs = new Set([0, ...options.orgs])
+    this.embedOrigins = new Set(options.embedOrigins)
     this.now = options.now
     this.sessionTtlMs = options.sessionTtlMs
   }

@@ -1,6 +1,6 @@
 /**
  * The rules every trusted-auth mint shares (v2 full/object/custom and v1 session/auth/token):
- * the secret-key check and just-in-time provisioning (thoughtspot-api.md §7).
+ * the secret-key check and just-in-time provisioning.
  */
 import { createHash, timingSafeEqual } from 'node:crypto'
 import { SimError } from './http.js'

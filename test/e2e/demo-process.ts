@@ -19,8 +19,8 @@ export interface DemoProcess {
   output(): string
 }
 
-async function startOnce(port: number): Promise<DemoProcess> {
-  const bff = spawnNode('src/main.ts', scrubbedEnv({ PORT: String(port) }))
+async function startOnce(port: number, env: Record<string, string>): Promise<DemoProcess> {
+  const bff = spawnNode('src/main.ts', scrubbedEnv({ ...env, PORT: String(port) }))
   const printed = (): RegExpExecArray | null => DEMO_URL.exec(bff.output().stdout)
   try {
     await waitFor(() => printed() !== null, {
@@ -40,11 +40,14 @@ async function startOnce(port: number): Promise<DemoProcess> {
   return { bff, url: url!, output: () => bff.transcript() }
 }
 
-/** Starts the BFF in demo mode; tries another port if the chosen one was taken meanwhile. */
-export async function startDemoBff(): Promise<DemoProcess> {
+/**
+ * Starts the BFF in demo mode (`env` may add settings such as TS_TOKEN_VALIDITY_SECONDS); tries
+ * another port if the chosen one was taken meanwhile.
+ */
+export async function startDemoBff(env: Record<string, string> = {}): Promise<DemoProcess> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(await freePort())
+      return await startOnce(await freePort(), env)
     } catch (err) {
       if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err
     }

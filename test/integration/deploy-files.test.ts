@@ -388,8 +388,9 @@ describe('Dockerfile', () => {
       ),
       'the build output is copied from the builder',
     )
-    // The demo page is found from dist/src/demo/routes.js as <root>/src/demo/page.
-    assert.ok(args(finalStage, 'COPY').some((line) => /^src\/demo\/page\s/.test(line)))
+    // The browser bundles (demo page, simulator embed app) are built into dist/front-end, so
+    // the builder needs their build script; the final stage gets them with dist.
+    assert.ok(args(stages[0]!, 'COPY').some((line) => /^scripts\/build-front-end\.ts\s/.test(line)))
     assert.ok(existsSync(repoPath('src/demo/page/index.html')))
   })
 })
