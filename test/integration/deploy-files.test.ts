@@ -20,6 +20,7 @@ import {
   waitFor,
 } from '../helpers/child-process.js'
 import { signAppJwt } from '../helpers/jwt.js'
+import { startRedis } from '../helpers/redis.js'
 
 const repoPath = (path: string): string => posix.join(ROOT, path)
 const readText = (path: string): string => readFileSync(repoPath(path), 'utf8')
@@ -213,14 +214,11 @@ describe('docker-compose.yml', () => {
     for (const name of names) assert.ok(BFF_ENV_NAMES.has(name), `bff sets unknown ${name}`)
   })
 
-  it('runs one bff replica until REDIS_URL is enabled, with REDIS_URL ready in a comment', () => {
+  it('runs two bff replicas that share the redis service through REDIS_URL', () => {
     const bff = service('bff')
-    if (envOf(bff).REDIS_URL === undefined) {
-      assert.ok((bff.deploy?.replicas ?? 1) <= 1, 'several replicas need REDIS_URL')
-      assert.match(composeText, /^\s*#\s*REDIS_URL:\s*redis:\/\/redis:6379\s*$/m)
-    } else {
-      assert.match(envOf(bff).REDIS_URL!, /^redis:\/\/redis:6379/)
-    }
+    assert.equal(bff.deploy?.replicas, 2)
+    assert.equal(envOf(bff).REDIS_URL, 'redis://redis:6379')
+    assert.equal(dependsOn(bff).redis, 'service_healthy')
   })
 
   it('mounts and uses only files that exist in the repo', () => {
@@ -285,7 +283,7 @@ describe('docker-compose.yml', () => {
     assert.equal(config.server.host, '0.0.0.0')
     assert.equal(config.server.port, 3000)
     assert.equal(config.thoughtspot.host, 'http://thoughtspot:8088')
-    assert.equal(config.redis.url, null)
+    assert.equal(config.redis.url, 'redis://redis:6379')
     assert.ok(config.proxy.allow.length > 0, 'the mounted config brings its own allowlist')
     assert.ok(config.server.cors.origins.length > 0)
     const secret = (name: string): string => readFileSync(env[name]!, 'utf8').trimEnd()
@@ -399,7 +397,7 @@ describe('the compose services, run as compose runs them (on loopback)', () => {
   const START_TIMEOUT_MS = 60_000
   after(stopAll)
 
-  it('starts the simulator and the BFF, serves /readyz, mints a token, and stops on SIGTERM', async () => {
+  it('starts the simulator, Redis and two BFF replicas; they serve as one, and stop on SIGTERM', async () => {
     const simPort = await freePort()
     const sim = spawnNode(
       'src/simulator/main.ts',
@@ -416,58 +414,73 @@ describe('the compose services, run as compose runs them (on loopback)', () => {
       what: 'the simulator listens',
       child: sim,
     })
+    const redis = await startRedis()
 
-    const bffPort = await freePort()
     const bffEnv = hostEnv(service('bff'))
-    assert.equal(bffEnv.REDIS_URL, undefined)
-    const bff = spawnNode(
-      'src/main.ts',
-      scrubbedEnv({
-        ...dockerEnv(finalStage),
-        ...bffEnv,
-        TS_HOST: simUrl,
-        HOST: '127.0.0.1',
-        PORT: String(bffPort),
+    assert.equal(bffEnv.REDIS_URL, 'redis://redis:6379')
+    const replicas = await Promise.all(
+      [0, 1].map(async () => {
+        const port = await freePort()
+        const child = spawnNode(
+          'src/main.ts',
+          scrubbedEnv({
+            ...dockerEnv(finalStage),
+            ...bffEnv,
+            TS_HOST: simUrl,
+            REDIS_URL: redis.url,
+            HOST: '127.0.0.1',
+            PORT: String(port),
+          }),
+        )
+        return { child, url: `http://127.0.0.1:${port}` }
       }),
     )
-    const url = `http://127.0.0.1:${bffPort}`
-    await waitFor(async () => (await fetch(`${url}/readyz`)).ok, {
-      timeoutMs: START_TIMEOUT_MS,
-      what: '/readyz answers 200',
-      child: bff,
-    })
-    assert.equal((await fetch(`${url}/healthz`)).status, 200)
+    try {
+      for (const { child, url } of replicas) {
+        await waitFor(async () => (await fetch(`${url}/readyz`).catch(() => null))?.ok === true, {
+          timeoutMs: START_TIMEOUT_MS,
+          what: '/readyz answers 200',
+          child,
+        })
+        assert.equal((await fetch(`${url}/healthz`)).status, 200)
+      }
+      const [a, b] = replicas as [(typeof replicas)[0], (typeof replicas)[0]]
 
-    // An app JWT signed with the example HS256 secret, iss and aud as compose sets them.
-    const jwt = await signAppJwt(
-      { sub: 'compose-user@acme.com', roles: ['analyst'] },
-      {
-        now: Date.now,
-        secret: readFileSync(bffEnv.IDENTITY_HS256_SECRET_FILE!, 'utf8').trimEnd(),
-        issuer: bffEnv.IDENTITY_ISSUER!,
-        audience: bffEnv.IDENTITY_AUDIENCE!,
-      },
-    )
-    const token = await fetch(`${url}/ts/auth/token`, {
-      headers: { Authorization: `Bearer ${jwt}` },
-    })
-    assert.equal(token.status, 200, await token.clone().text())
-    assert.ok((await token.text()).length > 0)
+      // An app JWT signed with the example HS256 secret, iss and aud as compose sets them.
+      const jwt = await signAppJwt(
+        { sub: 'compose-user@acme.com', roles: ['analyst'] },
+        {
+          now: Date.now,
+          secret: readFileSync(bffEnv.IDENTITY_HS256_SECRET_FILE!, 'utf8').trimEnd(),
+          issuer: bffEnv.IDENTITY_ISSUER!,
+          audience: bffEnv.IDENTITY_AUDIENCE!,
+        },
+      )
+      const headers = { Authorization: `Bearer ${jwt}` }
+      const fromA = await fetch(`${a.url}/ts/auth/token`, { headers })
+      assert.equal(fromA.status, 200, await fromA.clone().text())
+      const fromB = await fetch(`${b.url}/ts/auth/token`, { headers })
+      assert.equal(await fromB.text(), await fromA.text(), 'B hands out the token A minted')
 
-    // Cookie sessions need https as the load balancer reports it (trustProxy: true).
-    const plain = await fetch(`${url}/ts/session`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${jwt}` },
-    })
-    assert.equal(plain.status, 400)
-    const behindTls = await fetch(`${url}/ts/session`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${jwt}`, 'X-Forwarded-Proto': 'https' },
-    })
-    assert.equal(behindTls.status, 200)
-    assert.match(behindTls.headers.get('set-cookie') ?? '', /;\s*Secure/i)
+      // Cookie sessions need https as the load balancer reports it (trustProxy: true).
+      const plain = await fetch(`${a.url}/ts/session`, { method: 'POST', headers })
+      assert.equal(plain.status, 400)
+      const behindTls = await fetch(`${a.url}/ts/session`, {
+        method: 'POST',
+        headers: { ...headers, 'X-Forwarded-Proto': 'https' },
+      })
+      assert.equal(behindTls.status, 200)
+      const setCookie = behindTls.headers.get('set-cookie') ?? ''
+      assert.match(setCookie, /;\s*Secure/i)
+      const onB = await fetch(`${b.url}/ts/session`, {
+        headers: { Cookie: setCookie.split(';')[0]!, 'X-Forwarded-Proto': 'https' },
+      })
+      assert.equal(onB.status, 200, 'the session made through A works through B')
 
-    assert.equal(await bff.stop(), 0, bff.transcript())
+      for (const { child } of replicas) assert.equal(await child.stop(), 0, child.transcript())
+    } finally {
+      await redis.stop()
+    }
     assert.equal(await sim.stop(), 0, sim.transcript())
   })
 })
