@@ -19,7 +19,7 @@ import { PROXY_MOUNT, resolveTarget } from './proxy/target.js'
 import type { Services } from './services.js'
 import { checkSessionClaims } from './session/claims-check.js'
 import { logout, showSession, startSession } from './session/routes.js'
-import { sessionMiddleware } from './session/store.js'
+import { loadSessionFromCookie, sessionMiddleware } from './session/store.js'
 import { issueToken } from './tokens/routes.js'
 
 /** What only some deployments mount. */
@@ -51,7 +51,8 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
     secrets: config.secrets.sessionSecrets,
     secureCookie,
   })
-  const startSessionStep = startSession({
+  const sessionFromCookie = loadSessionFromCookie(loadSession, config.session.cookieName)
+  const login = startSession({
     audit,
     sessions: stores.sessions,
     claims: services.claims,
@@ -61,14 +62,14 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
     secureCookie,
     now,
   })
-  const logoutStep = logout({
+  const signOut = logout({
     tokens,
     heldSessions,
     audit,
     cookieName: config.session.cookieName,
     secureCookie,
   })
-  const issueTokenStep = issueToken(tokens)
+  const token = issueToken(tokens)
 
   const app = express()
   app.disable('x-powered-by')
@@ -88,15 +89,16 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   app.use(PROXY_MOUNT, cors(config.server.cors.origins)) // CORS for CORS_ORIGINS only
   app.use(PROXY_MOUNT, refuseDeclaredOversize(config.server.bodyLimit)) // Content-Length → 413
   app.use(PROXY_MOUNT, limitPerIp(stores.limits.perIp)) //  per-IP budget                → 429
-  app.use(PROXY_MOUNT, loadSession) //                      the cookie's session          → 503
+  app.use(PROXY_MOUNT, sessionFromCookie) //                the cookie's session          → 503
+  app.use(['/ts/session', '/ts/auth/token'], noStore) //   identity and tokens: never cached
 
   // Sessions and the SDK's token, each route with its steps in order: who? (401), per-user
   // budget (429; logins have a budget of their own too), CSRF for unsafe methods (403), mapped
   // (401 for an outdated session, 403 NOT_MAPPED | DENIED), the handler.
-  app.post('/ts/session', noStore, authenticateBearer, perUser, perLogin, mapped, startSessionStep)
-  app.get('/ts/session', noStore, authenticate, perUser, mapped, showSession)
-  app.delete('/ts/session', noStore, authenticate, perUser, checkCsrf, logoutStep)
-  app.get('/ts/auth/token', noStore, authenticate, perUser, checkCsrf, mapped, issueTokenStep)
+  app.post('/ts/session', loadSession, authenticateBearer, perUser, perLogin, mapped, login)
+  app.get('/ts/session', authenticate, perUser, mapped, showSession)
+  app.delete('/ts/session', loadSession, authenticate, perUser, checkCsrf, signOut)
+  app.get('/ts/auth/token', authenticate, perUser, checkCsrf, mapped, token)
 
   // The proxy: /ts/api/rest/2.0/* and /ts/callosum/v1/*
   const proxy = Router()

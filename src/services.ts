@@ -14,6 +14,7 @@ import {
   remoteJwksSource,
   type KeySource,
 } from './identity/keys.js'
+import { cachingVerifier } from './identity/verified-cache.js'
 import { createJwtVerifier, type VerifyJwt } from './identity/verify-jwt.js'
 import { createMappingHolder, type MappingHolder } from './mapping/holder.js'
 import { createAudit, type Audit } from './observability/audit.js'
@@ -166,14 +167,18 @@ export function createServices(config: Config, options: ServiceOptions): Service
     metrics,
     credentials,
   })
-  const verify = createJwtVerifier(
-    keySource,
-    {
-      issuer: config.identity.issuer ?? '',
-      audience: config.identity.audience ?? '',
-      clockToleranceSeconds: config.identity.clockToleranceSeconds,
-    },
-    now,
+  const { clockToleranceSeconds } = config.identity
+  const verify = cachingVerifier(
+    createJwtVerifier(
+      keySource,
+      {
+        issuer: config.identity.issuer ?? '',
+        audience: config.identity.audience ?? '',
+        clockToleranceSeconds,
+      },
+      now,
+    ),
+    { clockToleranceSeconds, now },
   )
 
   return {

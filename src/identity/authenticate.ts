@@ -7,6 +7,7 @@ import type { NextFunction, Request, Response } from 'express'
 import type { JWTPayload } from 'jose'
 import { BffError } from '../errors.js'
 import { scopeOf, type AppUser } from '../scope.js'
+import { storedUser } from '../session/store.js'
 import { userFromSession } from '../session/user.js'
 import { profileClaim, usernameFrom, type UsernameCase } from './username.js'
 import type { VerifyJwt } from './verify-jwt.js'
@@ -75,7 +76,7 @@ export function createAuthenticate(options: Readonly<AuthenticateOptions>) {
       next()
       return
     }
-    const stored = req.session.user
+    const stored = storedUser(req)
     if (stored && stored.expiresAt > now()) {
       scope.user = userFromSession(stored)
       next()

@@ -6,8 +6,9 @@ import type { NextFunction, Request, Response } from 'express'
 import { BffError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { scopeOf, userOf } from '../scope.js'
-import { evaluateMapping, type Access, type Denial } from './evaluate.js'
+import { evaluateMapping, type Access, type Denial, type Evaluation } from './evaluate.js'
 import type { MappingHolder } from './holder.js'
+import type { LoadedMapping } from './schema.js'
 import type { AppUser } from '../scope.js'
 
 /** The log line's fields for a denial: which rule or attribute, never a claim's value. */
@@ -32,11 +33,32 @@ function refusal(denial: Denial): BffError {
 }
 
 /**
+ * The last evaluation per claims object. A bearer JWT's verified claims are one shared, frozen
+ * object for as long as the JWT is cached (`identity/verified-cache.ts`), so a user calling
+ * again with the same JWT is not evaluated again; a reload (a new LoadedMapping) or another
+ * username recomputes. Session users' claims are a new object per request and always evaluate.
+ */
+const lastEvaluation = new WeakMap<
+  object,
+  { loaded: LoadedMapping; username: string; result: Evaluation }
+>()
+
+function evaluate(loaded: LoadedMapping, user: AppUser): Evaluation {
+  const memo = lastEvaluation.get(user.claims)
+  if (memo && memo.loaded === loaded && memo.username === user.username) return memo.result
+  const result = evaluateMapping(loaded, user.username, user.claims)
+  if (Object.isFrozen(user.claims)) {
+    lastEvaluation.set(user.claims, { loaded, username: user.username, result })
+  }
+  return result
+}
+
+/**
  * Maps a user or throws NOT_MAPPED / DENIED (both 403). With `log`, a denial is logged with its
  * reason: a deny rule at info (policy), an unusable row-filter claim at warn (the IdP's data).
  */
 export function mapOrRefuse(holder: MappingHolder, user: AppUser, log?: Logger): Access {
-  const result = evaluateMapping(holder.current(), user.username, user.claims)
+  const result = evaluate(holder.current(), user)
   switch (result.outcome) {
     case 'mapped':
       return result.access

@@ -21,7 +21,7 @@ import {
   upstreamRateLimited,
 } from '../upstream/answers.js'
 import { bodyCoding, createDecoder, type BodyCoding } from './content-coding.js'
-import { createCredentialMask, credentialForms } from './credential-scan.js'
+import { createCredentialMask, credentialForms, maskCredentials } from './credential-scan.js'
 import { MAX_ERROR_BODY, omittedErrorBody, sanitizeErrorBody } from './error-body.js'
 import { browserResponseHeaders, type OutgoingHeaders } from './headers.js'
 import { isSessionRoute, MAX_SESSION_BODY, stripCredentialFields } from './session-body.js'
@@ -33,6 +33,13 @@ import { readWhole } from './whole-body.js'
  * it to tens of milliseconds per answer while covering any realistic JSON answer.
  */
 export const MAX_SCANNED_BODY = 64 * 1024 * 1024
+
+/**
+ * A textual answer of at most this declared length (and no content coding) is read whole,
+ * masked and sent in one write: for the usual small JSON answer that costs less than a
+ * stream pipeline, and an upstream that breaks off mid-body becomes a clean 502.
+ */
+export const MAX_WHOLE_TEXT_BODY = 256 * 1024
 
 /** What `sendAnswer` needs to know of the call and tells the forwarder. */
 export interface AnswerHooks {
@@ -147,7 +154,30 @@ function hasNoBody(answer: Answer): boolean {
   )
 }
 
-function streamText(answer: Answer, forms: readonly string[]): void {
+/** The declared body length, or Infinity when none (chunked) or unreadable. */
+function declaredLength(answer: Answer): number {
+  const header = answer.proxyRes.headers['content-length']
+  return header !== undefined && /^\d+$/.test(header) ? Number(header) : Infinity
+}
+
+async function sendTextWhole(answer: Answer, forms: readonly string[]): Promise<void> {
+  const { proxyRes, res, hooks } = answer
+  const read = await readWhole(proxyRes, answer.coding, MAX_WHOLE_TEXT_BODY)
+  if (!read.ok) throw new Error(`the answer could not be read: ${read.why}`)
+  const masked = maskCredentials(read.body, forms)
+  if (masked > 0) {
+    hooks.log.warn(
+      { event: 'proxy.credential_masked', count: masked },
+      'ThoughtSpot echoed the injected credential; masked',
+    )
+  }
+  hooks.onSent()
+  if (res.destroyed) return
+  // Same length as ThoughtSpot's (masking keeps it): its Content-Length and ETag stay true.
+  res.writeHead(answer.status, answer.headers).end(read.body)
+}
+
+function streamText(answer: Answer, forms: readonly string[]): Promise<void> | void {
   const { coding, headers, hooks } = answer
   if (coding.kind === 'unreadable') {
     // Never let a textual body pass unscanned because its coding hides it.
@@ -155,6 +185,9 @@ function streamText(answer: Answer, forms: readonly string[]): void {
     const body = omittedErrorBody(hooks.requestId, 'in an encoding the BFF cannot read')
     sendWhole(answer, 502, body, true)
     return
+  }
+  if (coding.kind === 'identity' && declaredLength(answer) <= MAX_WHOLE_TEXT_BODY) {
+    return sendTextWhole(answer, forms)
   }
   const steps: Transform[] = []
   if (coding.kind === 'decodable') {

@@ -116,6 +116,11 @@ function maskIn(buf: Buffer, needles: readonly Needle[]): number {
   return masked
 }
 
+/** Masks every form of the credential in a whole body, in place; returns how many were masked. */
+export function maskCredentials(buf: Buffer, forms: readonly string[]): number {
+  return forms.length === 0 ? 0 : maskIn(buf, forms.map(toNeedle))
+}
+
 /** Options of {@link createCredentialMask}. */
 export interface MaskOptions {
   /** Text forms of the credential to mask ({@link credentialForms}). */

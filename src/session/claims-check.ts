@@ -9,6 +9,7 @@ import type { NextFunction, Request, Response } from 'express'
 import { BffError } from '../errors.js'
 import { scopeOf, userOf } from '../scope.js'
 import type { ClaimKeeper } from './kept-claims.js'
+import { storedUser } from './store.js'
 
 /** The step; `app.ts` mounts it together with `mapUser`. */
 export function checkSessionClaims(keeper: ClaimKeeper) {
@@ -18,7 +19,7 @@ export function checkSessionClaims(keeper: ClaimKeeper) {
       next()
       return
     }
-    const missing = keeper.missing(req.session.user?.claimNames)
+    const missing = keeper.missing(storedUser(req)?.claimNames)
     if (missing.length > 0) {
       // Claim names come from the mapping file, never a claim's value: safe to log.
       scopeOf(res).log.info(
@@ -32,7 +33,7 @@ export function checkSessionClaims(keeper: ClaimKeeper) {
       )
     }
     // What a mint later keeps of these claims must not claim to know more than the session did.
-    keeper.remember(user.claims, req.session.user?.claimNames ?? [])
+    keeper.remember(user.claims, storedUser(req)?.claimNames ?? [])
     next()
   }
 }

@@ -13,7 +13,7 @@ import type { SessionBackend } from '../state/session-store.js'
 import type { TokenService } from '../tokens/token-service.js'
 import type { HeldSessions } from '../upstream/held-sessions.js'
 import type { ClaimKeeper } from './kept-claims.js'
-import { cookieAttributes, storeUnavailable } from './store.js'
+import { cookieAttributes, storedUser, storeUnavailable } from './store.js'
 
 /** The body of `GET /ts/session` (and of a successful login). */
 export interface SessionView {
@@ -147,7 +147,7 @@ export function logout(deps: Readonly<LogoutDeps>) {
     // Sessions first: their logout needs nothing the token revocation could take away.
     const sessionsEnded = await deps.heldSessions.endAll(user.username, log)
     const { revoked, failed } = await deps.tokens.revokeAll(user.username, log)
-    if (req.session.user) await promisify((done) => req.session.destroy(done))
+    if (storedUser(req)) await promisify((done) => req.session.destroy(done))
     res.clearCookie(deps.cookieName, cookieAttributes(deps))
     deps.audit.revoked({
       requestId,

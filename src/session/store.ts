@@ -4,7 +4,7 @@
  * and lives for an absolute `ttlSeconds`; the first session secret signs it, all verify it.
  */
 import session from 'express-session'
-import type { RequestHandler } from 'express'
+import type { Request, RequestHandler } from 'express'
 import { BffError } from '../errors.js'
 import type { SessionBackend } from '../state/session-store.js'
 
@@ -48,4 +48,32 @@ export function sessionMiddleware(
       next(err === undefined ? undefined : storeUnavailable(err))
     })
   }
+}
+
+/**
+ * Loads the session only when the request can use one: it carries the session cookie and no
+ * `Authorization` header (a bearer JWT wins, and never falls back to the cookie). Everything
+ * else skips express-session's per-request work (a new session object, a random id, a cookie
+ * hook). Login and logout load the session themselves (`sessionMiddleware`): login makes one,
+ * and logout ends the cookie's session even when a bearer JWT names the user.
+ */
+export function loadSessionFromCookie(
+  loadSession: RequestHandler,
+  cookieName: string,
+): RequestHandler {
+  const marker = `${cookieName}=`
+  return function sessionFromCookie(req, res, next) {
+    if (req.headers.authorization === undefined && req.headers.cookie?.includes(marker)) {
+      loadSession(req, res, next)
+      return
+    }
+    next()
+  }
+}
+
+/** The user of the request's session, if a session was loaded and has one. */
+export function storedUser(req: Request): Partial<session.SessionData>['user'] {
+  // `req.session` is typed as always there; it is absent when the step above skipped loading.
+  const loaded = req.session as typeof req.session | undefined
+  return loaded?.user
 }

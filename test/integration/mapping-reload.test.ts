@@ -62,6 +62,24 @@ it('applies a new mapping on SIGHUP and re-mints a user whose mapping changed', 
   ])
 })
 
+it('one and the same bearer JWT is mapped anew after a reload (nothing cached hides it)', async () => {
+  writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers] }\n')
+  assert.equal(stack.services.mapping.reload(), true)
+  const headers = {
+    Authorization: `Bearer ${await stack.jwt({ sub: 'same-jwt', roles: ['analyst'] })}`,
+  }
+  const before = await stack.request.get('/ts/session').set(headers)
+  assert.deepEqual(before.body.groups, ['embed_viewers'])
+  writeFileSync(
+    stack.mappingFile,
+    'default: { groups: [embed_viewers] }\nrules:\n  - when: { claim: roles, includes: analyst }\n    deny: true\n',
+  )
+  assert.equal(stack.services.mapping.reload(), true)
+  const after = await stack.request.get('/ts/session').set(headers)
+  assert.equal(after.status, 403)
+  assert.equal(after.body.error.code, 'DENIED')
+})
+
 it('notices a changed file without a signal', async () => {
   writeFileSync(stack.mappingFile, 'default: { groups: [embed_viewers] }\n')
   assert.equal(stack.services.mapping.reload(), true)

@@ -18,6 +18,7 @@ import { requestId } from '../../src/http/request-id.js'
 import { createLogger } from '../../src/observability/logger.js'
 import { createMetrics } from '../../src/observability/metrics.js'
 import type { Credential } from '../../src/proxy/credential.js'
+import { MAX_WHOLE_TEXT_BODY } from '../../src/proxy/answer.js'
 import { createForwarder } from '../../src/proxy/forward.js'
 import { scopeOf, type ApiFamily } from '../../src/scope.js'
 import { unlimitedBudget } from '../../src/upstream/budget.js'
@@ -237,6 +238,35 @@ describe('2xx JSON bodies are scanned for the injected credential while streamin
     assert.ok(logs.some((line) => line.includes('"event":"proxy.credential_masked"')))
     assert.ok(logs.every((line) => !line.includes(TOKEN)))
   })
+
+  for (const [name, length] of [
+    ['chunked (no Content-Length): the streaming mask', undefined],
+    ['declared above the whole-body bound: the streaming mask', MAX_WHOLE_TEXT_BODY + 1],
+  ] as const) {
+    it(`${name} masks a token split across chunks`, async () => {
+      const filler = length === undefined ? '' : 'x'.repeat(length)
+      const text = JSON.stringify({ note: `echo ${TOKEN}`, filler }).slice(0, length)
+      const bytes = Buffer.from(text)
+      const at = text.indexOf(TOKEN)
+      handle = answerInChunks(
+        200,
+        {
+          'content-type': 'application/json',
+          ...(length === undefined ? {} : { 'content-length': String(bytes.length) }),
+        },
+        [bytes.subarray(0, at + 5), bytes.subarray(at + 5, at + 11), bytes.subarray(at + 11)],
+      )
+      const response = await bff('/api/rest/2.0/searchdata')
+        .get('/')
+        .buffer(true)
+        .parse(binaryParser)
+      const body = response.body as Buffer
+      assert.equal(response.status, 200)
+      assert.equal(body.length, bytes.length)
+      assertNoSecret(body.toString(), 'the body')
+      assert.ok(body.toString().includes('*'.repeat(TOKEN.length)))
+    })
+  }
 
   it('JSON-escaped and percent-encoded forms of the token are masked', async () => {
     const escaped = TOKEN.replaceAll('/', '\\/')

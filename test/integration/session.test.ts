@@ -250,6 +250,33 @@ describe('login, session view, logout', () => {
     const fresh = await stack.request.get('/ts/auth/token').set(HTTPS).set('Cookie', again)
     assert.notEqual(fresh.text, tsToken)
   })
+
+  it('DELETE /ts/session with a bearer JWT also ends the session cookie that came with it', async () => {
+    const cookie = await stack.login({ sub: 'both@acme.com' })
+    const jwt = await stack.jwt({ sub: 'both@acme.com' })
+    const response = await stack.request
+      .delete('/ts/session')
+      .set(HTTPS)
+      .set('Cookie', cookie)
+      .set('Authorization', `Bearer ${jwt}`)
+    assert.equal(response.status, 204)
+    const after = await stack.request.get('/ts/session').set(HTTPS).set('Cookie', cookie)
+    assert.equal(after.status, 401, 'the cookie names no session any more')
+  })
+
+  it('a bearer request with a session cookie neither reads nor touches the session', async () => {
+    const cookie = await stack.login({ sub: 'cookie-owner@acme.com' })
+    const jwt = await stack.jwt({ sub: 'bearer-user@acme.com' })
+    const response = await stack.request
+      .get('/ts/session')
+      .set(HTTPS)
+      .set('Cookie', cookie)
+      .set('Authorization', `Bearer ${jwt}`)
+    assert.equal(response.body.username, 'bearer-user@acme.com', 'the bearer JWT wins')
+    assert.equal(response.headers['set-cookie'], undefined)
+    const still = await stack.request.get('/ts/session').set(HTTPS).set('Cookie', cookie)
+    assert.equal(still.body.username, 'cookie-owner@acme.com')
+  })
 })
 
 describe('a mapping without default', () => {
