@@ -1,5 +1,5 @@
 /**
- * The app JWT claims that become the ThoughtSpot user (SPEC §3): the configured username claim,
+ * The app JWT claims that become the ThoughtSpot user (README, "Security"): the configured username claim,
  * plus email and display name for just-in-time provisioning when the claims carry them.
  *
  * A username is an identity: two strings that look alike must not be two users, and one user must

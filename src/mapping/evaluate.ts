@@ -1,5 +1,5 @@
 /**
- * Claims × mapping → what the user may be in ThoughtSpot (SPEC §4). A pure function: no I/O, no
+ * Claims × mapping → what the user may be in ThoughtSpot (README, "Mapping users to ThoughtSpot"). A pure function: no I/O, no
  * clock, so the table of cases in test/unit/mapping covers it completely.
  */
 import { createHash } from 'node:crypto'
@@ -72,7 +72,7 @@ export function asText(value: unknown): string | undefined {
   return undefined
 }
 
-/** Whether a rule's `when` holds for these claims (SPEC §4 operators; a missing claim: no). */
+/** Whether a rule's `when` holds for these claims (the README's operators; a missing claim: no). */
 export function ruleMatches(
   rule: MappingRule,
   pattern: ClaimPattern | null,
@@ -136,7 +136,7 @@ export function evaluateMapping(
   claims: Readonly<Record<string, unknown>>,
 ): Evaluation {
   const { mapping, patterns } = loaded
-  // Built-in base (SPEC §4), then default, then each matching rule, then the user entry.
+  // Built-in base (groups [], org 0, FULL, autoCreate), then default, then each matching rule, then the user entry.
   const groups = new Set<string>()
   let orgId = 0
   let accessLevel: AccessLevel = 'FULL'
@@ -169,7 +169,7 @@ export function evaluateMapping(
   const variableValues: VariableValue[] = []
   for (const [index, attr] of mapping.attributes.entries()) {
     const value = readClaim(claims, attr.claim)
-    // A missing claim is no filter (SPEC: a user *with* any of them is minted through custom).
+    // A missing claim is no filter (a user *with* any of them is minted through custom).
     if (value === undefined) continue
     const usable = attributeValues(value)
     if ('problem' in usable) {

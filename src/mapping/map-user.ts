@@ -85,7 +85,7 @@ export function createMapUser(holder: MappingHolder) {
   }
 }
 
-/** REPORT_BOOK_VIEW users get only object-scoped tokens: the proxy is closed to them (SPEC §4). */
+/** REPORT_BOOK_VIEW users get only object-scoped tokens: the proxy is closed to them. */
 export function requireFullAccess(_req: Request, res: Response, next: NextFunction): void {
   const access = scopeOf(res).access
   if (access?.accessLevel !== 'FULL') {

@@ -1,6 +1,6 @@
 /**
  * For `explain`: rules that did not match but nearly did, and why. The operators are exact on
- * purpose (SPEC §4), so a claim that is a list, another case or padded with spaces slips past an
+ * purpose (README, "Mapping users to ThoughtSpot"), so a claim that is a list, another case or padded with spaces slips past an
  * `equals` deny rule silently; this says so. Only the CLI calls it, never the request path.
  */
 import { asText, readClaim, ruleMatches } from './evaluate.js'

@@ -1,5 +1,5 @@
 /**
- * The users-to-groups mapping file (SPEC §4), validated once per load. Problems name the file and
+ * The users-to-groups mapping file, validated once per load. Problems name the file and
  * line; an invalid file is refused as a whole (at start, at reload, and by `npm run mapping`).
  */
 import { z } from 'zod'
@@ -13,7 +13,7 @@ export const ACCESS_LEVELS = ['FULL', 'REPORT_BOOK_VIEW'] as const
 /** `FULL` or `REPORT_BOOK_VIEW` (object-scoped tokens only). */
 export type AccessLevel = (typeof ACCESS_LEVELS)[number]
 
-/** ThoughtSpot's filter_rules operators (thoughtspot-api.md §2.3). */
+/** ThoughtSpot's filter_rules operators (docs/THOUGHTSPOT.md, "Minting"). */
 export const FILTER_OPERATORS = [
   'EQ',
   'NE',

@@ -169,7 +169,7 @@ function buildOutput(source: string): string {
 
 // ---- the tests ----------------------------------------------------------------------------------
 
-/** The fixed names of SPEC §2 the bff service may set. */
+/** The fixed environment variable names the bff service may set. */
 const BFF_ENV_NAMES = new Set([
   ...Object.keys(ENV_OVERRIDES),
   ...['TS_SECRET_KEY', 'SESSION_SECRET', 'IDENTITY_HS256_SECRET'].flatMap((name) => [
@@ -187,7 +187,7 @@ const SIM_ENV_NAMES = new Set(
 )
 
 describe('docker-compose.yml', () => {
-  it('has the services of SPEC §8: simulator, bff, redis and a load balancer', () => {
+  it('has the services of the scale-out topology: simulator, bff, redis and a load balancer', () => {
     assert.deepEqual(Object.keys(compose.services).sort(), ['bff', 'lb', 'redis', 'thoughtspot'])
   })
 
@@ -208,7 +208,7 @@ describe('docker-compose.yml', () => {
     }
   })
 
-  it('sets only SPEC §2 variable names on the bff service', () => {
+  it('sets only the fixed variable names on the bff service', () => {
     const names = Object.keys(envOf(service('bff')))
     assert.ok(names.length > 0)
     for (const name of names) assert.ok(BFF_ENV_NAMES.has(name), `bff sets unknown ${name}`)
@@ -343,7 +343,7 @@ describe('Dockerfile', () => {
     )
   })
 
-  it('runs as node with the production settings of SPEC §2, a healthcheck and the built entry', () => {
+  it('runs as node with the production settings, a healthcheck and the built entry', () => {
     const users = args(finalStage, 'USER')
     assert.equal(users[users.length - 1], 'node')
     assert.deepEqual(dockerEnv(finalStage), {

@@ -65,7 +65,7 @@ it('unknown routes are a JSON 404, never an HTML page', async () => {
   assert.equal(response.body.error.code, 'NOT_FOUND')
 })
 
-it('/metrics exposes the SPEC counters with no usernames or raw paths as labels', async () => {
+it('/metrics exposes the documented counters with no usernames or raw paths as labels', async () => {
   const jwt = await stack.jwt({ sub: 'metrics-user@acme.com' })
   await stack.request.get('/ts/auth/token').set('Authorization', `Bearer ${jwt}`)
   await stack.request.get('/ts/auth/token').set('Authorization', `Bearer ${jwt}`)

@@ -140,7 +140,7 @@ const container = pod.containers[0]!
 const { env } = container
 const secretExample = manifestsIn('secret.example.yaml')[0]!
 
-/** The variables the BFF reads (SPEC §2): overrides, the secrets inline or as files, and paths. */
+/** The variables the BFF reads: overrides, the secrets inline or as files, and paths. */
 const BFF_ENV_NAMES = new Set([
   ...Object.keys(ENV_OVERRIDES),
   ...['TS_SECRET_KEY', 'SESSION_SECRET', 'IDENTITY_HS256_SECRET'].flatMap((name) => [

@@ -1,5 +1,5 @@
 /**
- * CSRF, CORS, helmet and header hygiene on EVERY route family (SPEC §5, §6, §7; STYLE §5): the
+ * CSRF, CORS, helmet and header hygiene on EVERY route family: the
  * two bugs a BFF most likely ships are one route that skips the anti-forgery check and a proxy
  * that forwards the browser's Cookie. Every assertion about what reached ThoughtSpot is made on
  * what the simulator recorded.

@@ -1,5 +1,5 @@
 /**
- * The REST v1 proxy (SPEC §5): calls ride on a ThoughtSpot session the BFF holds per user
+ * The REST v1 proxy : calls ride on a ThoughtSpot session the BFF holds per user
  * (session/login/token with no_url_redirection=true), with X-Requested-By; query strings and form
  * bodies pass unchanged; a session that dies upstream is logged in again once; logout ends it.
  * Also: with TS_AUTH_API=v1 the v2 proxy uses that session too.

@@ -1,7 +1,7 @@
 /**
- * The REST v2 proxy end to end (SPEC §5), asserting on what reached the simulator: the user's own
+ * The REST v2 proxy end to end, asserting on what reached the simulator: the user's own
  * bearer token, byte-identical bodies, refused routes and bad paths never forwarded, one re-mint
- * and one retry on 401, and every failure answering its SPEC code.
+ * and one retry on 401, and every failure answering its error code.
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'

@@ -1,7 +1,7 @@
 /**
  * The secret key, session secret, app JWTs and ThoughtSpot tokens never appear in a log line, an
  * error body or a response header; the ThoughtSpot token appears in a body only on
- * GET /ts/auth/token (SPEC §6). This drives every route family, good and bad, then scans it all.
+ * GET /ts/auth/token. This drives every route family, good and bad, then scans it all.
  */
 import assert from 'node:assert/strict'
 import { after, before, it } from 'node:test'

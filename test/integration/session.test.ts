@@ -1,5 +1,5 @@
 /**
- * /ts/session and identity end to end: every identity failure answers the SPEC error and mints
+ * /ts/session and identity end to end: every identity failure answers the JSON error and mints
  * nothing; login sets a safe cookie and shows the mapping; logout revokes upstream.
  */
 import assert from 'node:assert/strict'

@@ -1,5 +1,5 @@
 /**
- * `node src/main.ts` as an operator starts it (SPEC §2): a child process with a scrubbed
+ * `node src/main.ts` as an operator starts it : a child process with a scrubbed
  * environment. A refused start is exit code ≠ 0 and one clear line on stderr, never a stack
  * trace; a good one serves /readyz and drains on SIGTERM; secrets never reach its output.
  */

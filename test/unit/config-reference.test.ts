@@ -58,7 +58,7 @@ describe('docs/CONFIGURATION.md', () => {
     const found = [...byPath.values()].flatMap((key) =>
       key.env.filter((name) => name.endsWith('_FILE')).map((name) => [name, key.path] as const),
     )
-    // SPEC §2's three secrets at least; the scan of src/config must not silently lose them.
+    // The three secrets at least; the scan of src/config must not silently lose them.
     for (const name of [
       'TS_SECRET_KEY_FILE',
       'SESSION_SECRET_FILE',

@@ -1,6 +1,6 @@
 /**
- * sanitizeErrorBody: an upstream error answer passes through to the browser (SPEC §5) only after
- * anything that could echo the credential the BFF injected is taken out (SPEC §6).
+ * sanitizeErrorBody: an upstream error answer passes through to the browser only after
+ * anything that could echo the credential the BFF injected is taken out.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'

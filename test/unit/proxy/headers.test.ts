@@ -8,7 +8,7 @@ import {
 } from '../../../src/proxy/headers.js'
 import { credentialForms } from '../../../src/proxy/credential-scan.js'
 
-// Headers SPEC and the brief name as never forwarded upstream, with a plausible value each.
+// Headers the README names as never forwarded upstream, with a plausible value each.
 const neverForwarded: IncomingHttpHeaders = {
   cookie: '__Host-tsbff.sid=s%3Aabc',
   authorization: 'Bearer app-jwt',
@@ -116,7 +116,7 @@ describe('upstreamRequestHeaders', () => {
     assert.deepEqual(new Set(Object.keys(incoming)), FORWARDED_REQUEST_HEADERS)
   })
 
-  it('drops everything SPEC names at once, keeping the ordinary headers', () => {
+  it('drops everything the README names at once, keeping the ordinary headers', () => {
     const out = upstreamRequestHeaders({ ...neverForwarded, accept: '*/*', 'user-agent': 'ua' })
     assert.deepEqual(out, { accept: '*/*', 'user-agent': 'ua' })
   })
