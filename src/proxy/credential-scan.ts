@@ -30,7 +30,22 @@ function usable(secrets: readonly string[]): string[] {
  * URL inside the body, with either case of hex digit). A plain base64url token or a hex session
  * id has exactly one form.
  */
-export function credentialForms(secrets: readonly string[]): string[] {
+export function credentialForms(secrets: readonly string[]): readonly string[] {
+  const key = secrets.join('\u0000')
+  const known = recentForms.get(key)
+  if (known) return known
+  const forms = formsOf(secrets)
+  // The same user's credential comes back on every call: keep the last few hundred.
+  if (recentForms.size >= RECENT_FORMS) recentForms.delete(recentForms.keys().next().value ?? '')
+  recentForms.set(key, forms)
+  return forms
+}
+
+/** Credentials whose forms are remembered (a Map in insertion order; the oldest go first). */
+const RECENT_FORMS = 512
+const recentForms = new Map<string, readonly string[]>()
+
+function formsOf(secrets: readonly string[]): string[] {
   const forms = new Set<string>()
   for (const secret of usable(secrets)) {
     const json = JSON.stringify(secret).slice(1, -1)

@@ -64,6 +64,9 @@ export interface TokenService {
   revokeAll(username: string, log: Logger): Promise<{ revoked: number; failed: number }>
 }
 
+/** Cache keys remembered per mapping result (full, plus some object scopes). */
+const MAX_KEYS_PER_ACCESS = 16
+
 function scopeText(scope: TokenScope): string {
   return scope.kind === 'full' ? 'full' : `object:${scope.objectId}`
 }
@@ -95,8 +98,15 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
   const minRemainingMs = options.minRemainingSeconds * 1000
   const flights = new SingleFlight<CachedToken>()
 
-  const keyOf = (request: Pick<TokenRequest, 'user' | 'access' | 'scope'>): string =>
-    createHash('sha256')
+  // An Access object is the mapping result of one user's claims (memoised per verified JWT), so
+  // its keys are remembered on it; the username stays part of the inner key all the same.
+  const keysByAccess = new WeakMap<Access, Map<string, string>>()
+  const keyOf = (request: Pick<TokenRequest, 'user' | 'access' | 'scope'>): string => {
+    const inner = `${request.user.username}\u0000${scopeText(request.scope)}`
+    let keys = keysByAccess.get(request.access)
+    const known = keys?.get(inner)
+    if (known !== undefined) return known
+    const key = createHash('sha256')
       .update(
         JSON.stringify([
           options.authApi,
@@ -106,6 +116,11 @@ export function createTokenService(options: Readonly<TokenServiceOptions>): Toke
         ]),
       )
       .digest('base64url')
+    if (!keys) keysByAccess.set(request.access, (keys = new Map<string, string>()))
+    // Bounded: object ids are unbounded, and one Access may ask for many.
+    if (keys.size < MAX_KEYS_PER_ACCESS) keys.set(inner, key)
+    return key
+  }
 
   /** Hand out only a token with enough life left: the SDK alerts on a token that already failed. */
   const usable = (token: CachedToken | undefined): token is CachedToken =>
