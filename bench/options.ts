@@ -12,6 +12,8 @@ const SECTIONS: readonly Section[] = ['throughput', 'storms', 'memory']
 export interface Options {
   quick: boolean
   profile: boolean
+  /** With --profile: the BFF on REDIS_URL (a throw-away redis-server) instead of memory. */
+  profileRedis: boolean
   rounds: number
   seconds: number
   warmupSeconds: number
@@ -39,6 +41,7 @@ Runs the BFF (the built dist/, production mode) beside its baselines, each its o
                        fails only when the harness breaks, never on speed
   --profile            run the BFF under node --cpu-prof for the proxied-bearer row and print
                        the top functions by self time (bench/results/profile.md)
+  --profile-redis      the same with REDIS_URL (a throw-away redis-server)
   --rounds N           interleaved rounds per row (default 3; quick 1)
   --duration S         seconds per measured run (default 4; quick 1; profile 10)
   --warmup S           seconds of unmeasured load before each run (default 1; quick 0)
@@ -72,6 +75,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
     options: {
       quick: { type: 'boolean', default: false },
       profile: { type: 'boolean', default: false },
+      'profile-redis': { type: 'boolean', default: false },
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
@@ -100,9 +104,14 @@ export function parseOptions(argv: readonly string[]): Options | null {
     throw new Error('--loadgen must be wrk or autocannon')
   return {
     quick,
-    profile: values.profile,
+    profile: values.profile || values['profile-redis'],
+    profileRedis: values['profile-redis'],
     rounds: positive('rounds', values.rounds, quick ? 1 : 3),
-    seconds: positive('duration', values.duration, quick ? 1 : values.profile ? 10 : 4),
+    seconds: positive(
+      'duration',
+      values.duration,
+      quick ? 1 : values.profile || values['profile-redis'] ? 10 : 4,
+    ),
     warmupSeconds: positive('warmup', values.warmup, quick ? 0 : 1, 0),
     firstWarmupSeconds: quick ? 0 : 2,
     connections: positive('connections', values.connections, 32),

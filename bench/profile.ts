@@ -10,7 +10,7 @@ import type { Options } from './options.js'
 import type { RunInfo } from './report.js'
 import { proxiedBearerRow } from './scenarios.js'
 import { probe, say } from './sections.js'
-import { ROOT, startBff, startUpstream, type BenchContext } from './stack.js'
+import { ROOT, startBff, startRedis, startUpstream, type BenchContext } from './stack.js'
 
 /** Runs the profile, prints it and writes bench/results/profile.md; false if a request failed. */
 export async function profile(
@@ -21,11 +21,14 @@ export async function profile(
 ): Promise<boolean> {
   const upstream = await startUpstream(ctx)
   const dir = join(ctx.dir, 'cpuprofile')
+  const redis = options.profileRedis ? await startRedis() : undefined
+  if (redis && 'skipped' in redis) throw new Error(`--profile-redis: ${redis.skipped}`)
   const bff = await startBff(ctx, {
     name: 'bff-profile',
     kind: 'throughput',
     upstream,
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+    ...(redis ? { redisUrl: redis.url } : {}),
   })
   const jwt = await ctx.sign('bench-user')
   const row = proxiedBearerRow(bff, jwt)
@@ -34,9 +37,10 @@ export async function profile(
   const warm = await load.run(row.spec, options.connections, options.warmupSeconds + 2)
   const measured = await load.run(row.spec, options.connections, options.seconds)
   await bff.child.stop()
+  if (redis) await redis.child.stop()
   const summary = summariseProfile(readProfile(dir))
   const text = [
-    '# thoughtspot-bff CPU profile: proxied POST searchdata, bearer app JWT',
+    `# thoughtspot-bff CPU profile: proxied POST searchdata, bearer app JWT${redis ? ', REDIS_URL' : ''}`,
     '',
     `- command: \`${info.command}\`; ${info.startedAt}; ${info.machine}`,
     `- ${info.loadGenerator}, ${options.connections} connections; ${info.pinning}`,

@@ -38,7 +38,10 @@ export function sessionMiddleware(
     resave: false,
     saveUninitialized: false,
     rolling: false,
-    unset: 'destroy',
+    // 'keep', not 'destroy': when the store fails to load a session, express-session leaves
+    // `req.session` unset, and 'destroy' would then delete the user's session once the store
+    // answers again. Sessions end only by logout, by expiry or by the per-user cap.
+    unset: 'keep',
     // undefined: follow Express's `trust proxy` setting for req.secure.
     proxy: undefined,
     cookie: { ...cookieAttributes(options), maxAge: options.ttlSeconds * 1000 },

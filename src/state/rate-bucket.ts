@@ -4,14 +4,22 @@
  * BFF's IP, so this is one bucket for the whole deployment (in Redis when several replicas run).
  */
 
+/** What one take from the bucket gave. */
+export interface Grant {
+  /** Calls that may go now: at least 0, at most what was asked. */
+  granted: number
+  /** When nothing was granted: the milliseconds until a token is expected. */
+  waitMs: number
+}
+
 /** A token bucket of upstream calls. */
 export interface RateBucket {
   /**
-   * Takes one call's worth of rate. Resolves 0 when the call may go now, else the milliseconds
-   * until a token is expected (nothing was taken then). Rejects STORE_UNAVAILABLE when the
-   * shared store does not answer.
+   * Takes up to `wanted` calls' worth of rate at once (the budget asks for as many as it has
+   * callers waiting, so a busy replica makes one round trip for many calls). Rejects
+   * STORE_UNAVAILABLE when the shared store does not answer.
    */
-  take(): Promise<number>
+  take(wanted: number): Promise<Grant>
 }
 
 /** The bucket's size: a tenth of a second of rate, so bursts stay short. At least 1. */
@@ -32,15 +40,14 @@ export function memoryRateBucket(
   let tokens = burst
   let refilledAt = now()
   return {
-    take() {
+    take(wanted) {
       const at = now()
       tokens = Math.min(burst, tokens + ((at - refilledAt) / 1000) * perSecond)
       refilledAt = at
-      if (tokens >= 1) {
-        tokens -= 1
-        return Promise.resolve(0)
-      }
-      return Promise.resolve(Math.ceil(((1 - tokens) / perSecond) * 1000))
+      const granted = Math.max(0, Math.min(Math.floor(wanted), Math.floor(tokens)))
+      tokens -= granted
+      const waitMs = granted > 0 ? 0 : Math.ceil(((1 - tokens) / perSecond) * 1000)
+      return Promise.resolve({ granted, waitMs })
     },
   }
 }

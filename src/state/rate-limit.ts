@@ -13,11 +13,17 @@ export interface RateLimit {
   consume(key: string): Promise<void>
 }
 
-/** What each limit is for: the message a refused client reads ("Too many <what>"). */
+/** One limit: its name, its size, what a refused client reads ("Too many <what>"). */
 export interface LimitSpec {
   name: string
   pointsPerMinute: number
   what: string
+  /**
+   * With a shared store, points a replica takes from the shared count at once and spends
+   * locally, to spare a round trip per request: the limit then errs by at most
+   * `(batch − 1) × replicas` points a minute. 1 (exact) for limits that guard mints and logins.
+   */
+  batch: number
 }
 
 /** A RateLimit over any rate-limiter-flexible limiter. */

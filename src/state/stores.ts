@@ -43,6 +43,13 @@ export interface Stores {
   close(): Promise<void>
 }
 
+/**
+ * Points the request budgets (per IP, per user) take from Redis at once: at the defaults (600
+ * and 300 a minute) eight in reserve per replica is under 3 % of a limit, and it spares most
+ * requests two Redis round trips.
+ */
+export const LIMIT_BATCH = 8
+
 /** The limit specs from the config: one place names what each limit is for. */
 export function limitSpecs(config: Pick<Config, 'rateLimits'>): Record<keyof Limits, LimitSpec> {
   const { rateLimits } = config
@@ -51,21 +58,25 @@ export function limitSpecs(config: Pick<Config, 'rateLimits'>): Record<keyof Lim
       name: 'ip',
       pointsPerMinute: rateLimits.perIpPerMinute,
       what: 'requests from this address',
+      batch: LIMIT_BATCH,
     },
     perUser: {
       name: 'user',
       pointsPerMinute: rateLimits.perUserPerMinute,
       what: 'requests for this user',
+      batch: LIMIT_BATCH,
     },
     mints: {
       name: 'mint',
       pointsPerMinute: rateLimits.mintsPerUserPerMinute,
       what: 'token mints for this user',
+      batch: 1,
     },
     logins: {
       name: 'login',
       pointsPerMinute: rateLimits.loginsPerUserPerMinute,
       what: 'logins for this user',
+      batch: 1,
     },
   } as const
 }

@@ -7,7 +7,7 @@
  * A request waits in FIFO order for at most `queueTimeoutMs`, then gets 429 RATE_LIMITED.
  */
 import { BffError } from '../errors.js'
-import type { RateBucket } from '../state/rate-bucket.js'
+import type { Grant, RateBucket } from '../state/rate-bucket.js'
 
 /** Grants permission for one upstream request; resolves to its release function. */
 export interface UpstreamBudget {
@@ -56,37 +56,40 @@ export function createUpstreamBudget(
   }
 
   /**
-   * Grants waiters in order while a slot is free and the bucket gives a token. Taking a token may
-   * be a Redis round trip, so one pump runs at a time; a waiter that timed out meanwhile has left
-   * the queue, and the token goes to the next one.
+   * Grants waiters in order while slots are free and the bucket gives tokens. Taking tokens may be
+   * a Redis round trip, so one pump runs at a time and it asks for as many as there are waiters
+   * (up to the free slots): under load one round trip grants many calls. A waiter that timed out
+   * meanwhile has left the queue; its token goes to the next one, or is spent unused.
    */
   async function pump(): Promise<void> {
     if (pumping) return
     pumping = true
     try {
       while (queue.length > 0 && inFlight < options.maxConcurrency) {
-        let wait: number
+        let grant: Grant
         try {
-          wait = await options.rate.take()
+          grant = await options.rate.take(Math.min(queue.length, options.maxConcurrency - inFlight))
         } catch (err) {
           const waiter = queue.shift()
           if (waiter) settle(waiter, () => waiter.reject(err))
           continue
         }
-        if (wait > 0) {
+        if (grant.granted === 0) {
           if (!wakeTimer) {
             wakeTimer = setTimeout(() => {
               wakeTimer = undefined
               void pump()
-            }, wait)
+            }, grant.waitMs)
             wakeTimer.unref()
           }
           return
         }
-        const waiter = queue.shift()
-        if (!waiter) return
-        inFlight++
-        settle(waiter, () => waiter.resolve(releaser()))
+        for (let i = 0; i < grant.granted; i++) {
+          const waiter = queue.shift()
+          if (!waiter) return
+          inFlight++
+          settle(waiter, () => waiter.resolve(releaser()))
+        }
       }
     } finally {
       pumping = false

@@ -16,19 +16,31 @@ export function rateBucketContract(name: string, make: RateBucketFactory): void 
     let serial = 0
     const bucketName = (): string => `contract-bucket-${process.pid}-${++serial}`
 
-    it('grants the burst at once, then says how long to wait', async () => {
-      const bucket = await make(bucketName(), 50)
-      for (let i = 0; i < burstOf(50); i++) assert.equal(await bucket.take(), 0, `take ${i}`)
-      const wait = await bucket.take()
-      assert.ok(wait > 0 && wait <= 1000, `a wait of ${wait} ms`)
+    it('a fresh bucket grants its burst at once, then says how long to wait', async () => {
+      // 10/s: a token drips in every 100 ms, so a slow machine adds few grants, never fewer.
+      const bucket = await make(bucketName(), 10)
+      const first = await bucket.take(1000)
+      assert.equal(first.granted, burstOf(10))
+      assert.equal(first.waitMs, 0)
+      let empty = await bucket.take(1)
+      while (empty.granted > 0) empty = await bucket.take(1)
+      assert.ok(empty.waitMs > 0 && empty.waitMs <= 1000, `a wait of ${empty.waitMs} ms`)
+    })
+
+    it('grants several at once, never more than asked', async () => {
+      const bucket = await make(bucketName(), 100)
+      const some = await bucket.take(3)
+      assert.equal(some.granted, 3, 'a burst of 10 holds 3')
+      const rest = await bucket.take(1000)
+      assert.ok(rest.granted <= burstOf(100), `${rest.granted} of a burst of ${burstOf(100)}`)
     })
 
     it('grants again once the wait it named has passed', async () => {
       const bucket = await make(bucketName(), 20)
-      while ((await bucket.take()) === 0);
-      const wait = await bucket.take()
-      await sleep(wait + 20)
-      assert.equal(await bucket.take(), 0)
+      while ((await bucket.take(1)).granted > 0);
+      const { waitMs } = await bucket.take(1)
+      await sleep(waitMs + 20)
+      assert.equal((await bucket.take(1)).granted, 1)
     })
 
     it('never grants more than the burst plus the rate over the elapsed time', async () => {
@@ -37,9 +49,9 @@ export function rateBucketContract(name: string, make: RateBucketFactory): void 
       const bucket = await make(bucketName(), perSecond)
       let granted = 0
       while (performance.now() - started < 300) {
-        const wait = await bucket.take()
-        if (wait === 0) granted++
-        else await sleep(Math.min(wait, 20))
+        const grant = await bucket.take(5)
+        granted += grant.granted
+        if (grant.granted === 0) await sleep(Math.min(grant.waitMs, 20))
       }
       const elapsed = (performance.now() - started) / 1000
       assert.ok(granted >= burstOf(perSecond), `at least the burst (${granted})`)
@@ -54,8 +66,8 @@ export function rateBucketContract(name: string, make: RateBucketFactory): void 
       const a = await make(shared, 10)
       const b = await make(shared, 10)
       assert.equal(burstOf(10), 1)
-      assert.equal(await a.take(), 0)
-      assert.ok((await b.take()) > 0, 'the other handle finds the bucket empty')
+      assert.equal((await a.take(1)).granted, 1)
+      assert.equal((await b.take(1)).granted, 0, 'the other handle finds the bucket empty')
     })
   })
 }

@@ -11,10 +11,11 @@ export type RateLimitFactory = (spec: LimitSpec) => Promise<RateLimit> | RateLim
 export function rateLimitContract(name: string, make: RateLimitFactory): void {
   describe(`RateLimit contract: ${name}`, () => {
     let serial = 0
-    const spec = (points: number): LimitSpec => ({
+    const spec = (points: number, batch = 1): LimitSpec => ({
       name: `contract-${process.pid}-${++serial}`,
       pointsPerMinute: points,
       what: 'contract calls',
+      batch,
     })
 
     it('allows the points of a minute, then refuses with RATE_LIMITED and a Retry-After', async () => {
@@ -34,6 +35,25 @@ export function rateLimitContract(name: string, make: RateLimitFactory): void {
       await limit.consume('a')
       await limit.consume('b')
       await assert.rejects(limit.consume('a'), { code: 'RATE_LIMITED' })
+    })
+
+    it('with points taken in batches, never allows more than the limit, and at most a batch less per handle', async () => {
+      const shared = spec(20, 4)
+      const handles = [await make(shared), await make(shared)]
+      let allowed = 0
+      const refused = [false, false]
+      for (let i = 0; i < 100 && !(refused[0] && refused[1]); i++) {
+        const index = i % 2
+        try {
+          await handles[index]!.consume('k')
+          allowed++
+        } catch (err) {
+          assert.equal((err as { code?: string }).code, 'RATE_LIMITED')
+          refused[index] = true
+        }
+      }
+      assert.ok(allowed <= 20, `${allowed} allowed of 20`)
+      assert.ok(allowed >= 20 - 2 * (4 - 1), `${allowed} allowed: at most a batch less per handle`)
     })
 
     it('counts two handles of one limit together (replicas)', async () => {

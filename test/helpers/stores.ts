@@ -41,3 +41,26 @@ export function storesWithFailingSessions(config: Config): Stores {
   const sessions = failingSessionBackend()
   return { ...stores, sessions, ping: () => sessions.ping() }
 }
+
+/** Memory stores whose session store fails its next `failNext` reads: a Redis that blips. */
+export function storesWithFlakySessions(
+  config: Config,
+): Stores & { failNext(reads: number): void } {
+  const stores = createMemoryStores(config)
+  const store = stores.sessions.store
+  const get = store.get.bind(store)
+  let failures = 0
+  store.get = (sid, callback) => {
+    if (failures > 0) {
+      failures--
+      callback(new Error('store blip'))
+      return
+    }
+    get(sid, callback)
+  }
+  return Object.assign(stores, {
+    failNext(reads: number) {
+      failures = reads
+    },
+  })
+}

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import request from 'supertest'
 import { createMetricsApp } from '../../src/observability/metrics.js'
 import { startStack, type Stack } from '../helpers/start.js'
-import { storesWithFailingSessions } from '../helpers/stores.js'
+import { storesWithFailingSessions, storesWithFlakySessions } from '../helpers/stores.js'
 
 let stack: Stack
 before(async () => {
@@ -86,4 +86,32 @@ it('/metrics exposes the documented counters with no usernames or raw paths as l
   assert.match(metrics.text, /tsbff_token_cache_hits_total 1/)
   assert.equal(metrics.text.includes('metrics-user'), false)
   assert.equal(metrics.text.includes('path-xyz'), false)
+})
+
+describe('with a session store that fails for a moment', () => {
+  let flaky: Stack
+  let stores: ReturnType<typeof storesWithFlakySessions>
+  before(async () => {
+    flaky = await startStack({
+      stores: (config) => (stores = storesWithFlakySessions(config)),
+    })
+  })
+  after(() => flaky.close())
+
+  it('a read that fails answers 503 and leaves the session in place: the next request works', async () => {
+    const cookie = await flaky.login({ sub: 'blip@acme.com' })
+    stores.failNext(1)
+    const during = await flaky.request
+      .get('/ts/session')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', cookie)
+    assert.equal(during.status, 503)
+    assert.equal(during.body.error.code, 'STORE_UNAVAILABLE')
+    const after = await flaky.request
+      .get('/ts/session')
+      .set('X-Forwarded-Proto', 'https')
+      .set('Cookie', cookie)
+    assert.equal(after.status, 200, 'the session survived the failed read')
+    assert.equal(after.body.username, 'blip@acme.com')
+  })
 })

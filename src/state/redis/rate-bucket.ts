@@ -13,6 +13,14 @@ export function redisRateBucket(
   const key = `${redis.prefix}rate:${name}`
   const burst = burstOf(perSecond)
   return {
-    take: () => redis.run(async () => Number(await take([key], [perSecond, burst]))),
+    take: (wanted) =>
+      redis.run(async () => {
+        // The script answers two integers (Lua numbers come back as Redis integers).
+        const [granted, waitMs] = (await take([key], [perSecond, burst, Math.floor(wanted)])) as [
+          number,
+          number,
+        ]
+        return { granted, waitMs }
+      }),
   }
 }

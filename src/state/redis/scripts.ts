@@ -95,26 +95,24 @@ return evicted
 `
 
 /**
- * The upstream rate bucket. KEYS: bucket hash. ARGV: rate per second, burst. Uses Redis' own
- * clock, so replicas with skewed clocks share one rate. Returns 0 when a token was taken, else
- * the milliseconds until one is expected.
+ * The upstream rate bucket. KEYS: bucket hash. ARGV: rate per second, burst, calls wanted. Uses
+ * Redis' own clock, so replicas with skewed clocks share one rate. Returns {granted, wait ms}.
  */
 export const BUCKET_TAKE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local wanted = tonumber(ARGV[3])
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1]) or burst
 local at = tonumber(state[2]) or now
 tokens = math.min(burst, tokens + math.max(0, now - at) / 1000 * rate)
+local granted = math.max(0, math.min(wanted, math.floor(tokens)))
+tokens = tokens - granted
 local wait = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-else
-  wait = math.ceil((1 - tokens) / rate * 1000)
-end
+if granted == 0 then wait = math.ceil((1 - tokens) / rate * 1000) end
 redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return wait
+return {granted, wait}
 `
