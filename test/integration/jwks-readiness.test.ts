@@ -42,7 +42,19 @@ before(async () => {
 after(() => new Promise((resolve) => idp.close(resolve)))
 
 const jwksEnv = () => ({ IDENTITY_HS256_SECRET: '', IDENTITY_JWKS_URL: jwksUrl })
-const parsed = (logs: readonly string[]) => logs.map((line) => JSON.parse(line))
+/** The fields of a log line these tests read. */
+interface LogLine {
+  event?: string
+  level: string
+  msg: string
+  url?: string
+  status?: number
+  problem?: string
+  keys?: number
+  err?: { type: string; message: string }
+}
+const parsed = (logs: readonly string[]): LogLine[] =>
+  logs.map((line) => JSON.parse(line) as LogLine)
 
 async function sign(now: number): Promise<string> {
   const seconds = Math.floor(now / 1000)
@@ -72,7 +84,7 @@ describe('/readyz with a JWKS key source', () => {
       )
       assert.match(notReady.body.reason, /no signing keys fetched yet: HTTP 404/)
 
-      const failure = parsed(stack.logs).find((l) => l.event === 'identity.jwks_failed')
+      const failure = parsed(stack.logs).find((l) => l.event === 'identity.jwks_failed')!
       assert.equal(failure.level, 'warn')
       assert.equal(failure.url, jwksUrl)
       assert.equal(failure.status, 404)
@@ -114,9 +126,9 @@ describe('/readyz with a JWKS key source', () => {
           (l) => l.event === 'identity.jwks_failed' && l.problem === 'the answer is not JSON',
         ),
       )
-      const failed = lines.find((l) => l.event === 'request.failed')
+      const failed = lines.find((l) => l.event === 'request.failed')!
       assert.match(failed.msg, /identity provider/)
-      assert.notEqual(failed.err.type, 'Object', 'the cause keeps its type')
+      assert.notEqual(failed.err?.type, 'Object', 'the cause keeps its type')
       const ready = await stack.request.get('/readyz')
       assert.equal(ready.status, 503)
       assert.match(ready.body.reason, /identity provider .*the answer is not JSON/)
@@ -138,7 +150,7 @@ describe('after the first fetch', () => {
       mode = '500'
       await assert.rejects((source.key as RemoteJWKSet).reload())
       await readiness.check()
-      const failure = parsed(lines).find((l) => l.event === 'identity.jwks_failed')
+      const failure = parsed(lines).find((l) => l.event === 'identity.jwks_failed')!
       assert.equal(failure.status, 500)
       assert.match(failure.msg, /the keys fetched before stay in use/)
     } finally {

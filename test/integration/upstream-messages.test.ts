@@ -13,8 +13,23 @@ import { assertErrorShape, bearer, HTTPS } from '../helpers/http.js'
 import { startStack, type Stack } from '../helpers/start.js'
 
 const WRONG_KEY = 'a-wrong-trusted-auth-key-9d8c7b6a'
-const parsed = (stack: Stack) => stack.logs.map((line) => JSON.parse(line))
-const eventOf = (stack: Stack, event: string) => parsed(stack).find((l) => l.event === event)
+/** The fields of a log line these tests read. */
+interface LogLine {
+  event?: string
+  msg: string
+  status?: number
+  tsCode?: number
+  hint?: string
+  host?: string
+  cause: string
+  purpose?: string
+  err: { type: string; message: string }
+}
+const eventOf = (stack: Stack, event: string): LogLine => {
+  const line = stack.logs.map((text) => JSON.parse(text) as LogLine).find((l) => l.event === event)
+  assert.ok(line, `a "${event}" line was logged`)
+  return line
+}
 
 async function mintThrough(stack: Stack) {
   return stack.request
@@ -96,7 +111,7 @@ describe('a refused mint points at the key and trusted auth', () => {
       const refused = eventOf(stack, 'upstream.refused')
       assert.equal(refused.status, 500)
       assert.match(
-        refused.hint,
+        refused.hint ?? '',
         /^check TS_SECRET_KEY \/ trusted auth enabled .*REST v1 answers 500/,
       )
     } finally {

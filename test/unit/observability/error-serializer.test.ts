@@ -4,12 +4,15 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { serializeError } from '../../../src/observability/error-serializer.js'
+import {
+  serializeError,
+  type SerializedError,
+} from '../../../src/observability/error-serializer.js'
 import { createLogger } from '../../../src/observability/logger.js'
 import { BffError } from '../../../src/errors.js'
 
 /** Logs `fields` through the real logger and returns the parsed line. */
-function logged(fields: Record<string, unknown>): Record<string, any> {
+function logged(fields: Record<string, unknown>): { err: SerializedError; error: SerializedError } {
   const lines: string[] = []
   const log = createLogger({
     level: 'info',
@@ -17,7 +20,7 @@ function logged(fields: Record<string, unknown>): Record<string, any> {
   })
   log.error(fields, 'failed')
   assert.equal(lines.length, 1)
-  return JSON.parse(lines[0]!)
+  return JSON.parse(lines[0]!) as { err: SerializedError; error: SerializedError }
 }
 
 describe('error serialisation in logs', () => {
@@ -38,7 +41,7 @@ describe('error serialisation in logs', () => {
       message: 'connect ECONNREFUSED 127.0.0.1:1',
       code: 'ECONNREFUSED',
     })
-    assert.match(line.err.stack, /^TypeError: fetch failed/)
+    assert.match(line.err.stack ?? '', /^TypeError: fetch failed/)
   })
 
   it('uses the class name of a subclass that left `name` alone, and BffError its own', () => {
