@@ -50,7 +50,7 @@ async function main(): Promise<void> {
   }
   const app = createApp(services, demo ? { demo: demo.router } : {})
   const { port, host, metricsPort } = config.server
-  const server = await listen(app, config.server, port, host)
+  const server = await listenAs('main', listen(app, config.server, port, host), host, port)
   const address = server.address()
   // A wildcard listen address is not something to type in a browser.
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
@@ -58,11 +58,11 @@ async function main(): Promise<void> {
 
   let metricsServer: Server | undefined
   if (metricsPort !== null) {
-    metricsServer = await listen(
-      createMetricsApp(metrics.registry),
-      config.server,
-      metricsPort,
+    metricsServer = await listenAs(
+      'metrics',
+      listen(createMetricsApp(metrics.registry), config.server, metricsPort, host),
       host,
+      metricsPort,
     )
   }
   services.mapping.watch()
@@ -116,12 +116,45 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'))
 }
 
+/** Which setting names each listener's port, for the message when it cannot listen. */
+const PORT_SETTING = { main: 'PORT or server.port', metrics: 'server.metricsPort' } as const
+
+/** What a listen error code means for the operator. */
+const LISTEN_CAUSES: Readonly<Record<string, string>> = {
+  EADDRINUSE: 'the port is in use by another process',
+  EACCES: 'this user may not listen on the port (below 1024 needs privileges)',
+  EADDRNOTAVAIL: 'the address is not one of this machine (HOST or server.host)',
+}
+
+/** A listener that could not be opened, named by which one it is and where. */
+class ListenError extends Error {
+  override readonly name = 'ListenError'
+}
+
+/** Awaits `listening`; a failure names the listener, its address and the setting behind it. */
+async function listenAs(
+  listener: keyof typeof PORT_SETTING,
+  listening: Promise<Server>,
+  host: string,
+  port: number,
+): Promise<Server> {
+  try {
+    return await listening
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unknown error'
+    const why = LISTEN_CAUSES[code] ?? (err instanceof Error ? err.message : String(err))
+    throw new ListenError(
+      `${listener} listener on ${host}:${port} (${PORT_SETTING[listener]}): ${why}; cannot listen: ${code}`,
+    )
+  }
+}
+
 main().catch((err: unknown) => {
-  const code = (err as NodeJS.ErrnoException).code
+  // One line, never a stack trace: the listener's own sentence, or the error's type and message.
   const message =
-    code === 'EADDRINUSE' || code === 'EACCES' ? `cannot listen: ${code}` : 'failed to start'
-  process.stderr.write(
-    `thoughtspot-bff: ${message}${err instanceof Error && !code ? `: ${err.message}` : ''}\n`,
-  )
+    err instanceof ListenError
+      ? err.message
+      : `failed to start: ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`
+  process.stderr.write(`thoughtspot-bff: ${message}\n`)
   process.exit(1)
 })

@@ -67,9 +67,9 @@ export interface ServiceOptions {
   stores?: Stores
 }
 
-function keySourceOf(config: Config): KeySource {
+function keySourceOf(config: Config, log: Logger): KeySource {
   const { identity, secrets } = config
-  if (identity.jwksUrl) return remoteJwksSource(identity.jwksUrl)
+  if (identity.jwksUrl) return remoteJwksSource(identity.jwksUrl, { log })
   if (identity.publicKeyFile) return publicKeyFileSource(identity.publicKeyFile)
   if (secrets.identityHs256Secret) return hs256Source(secrets.identityHs256Secret)
   throw new StartupError([
@@ -103,7 +103,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     usernameCase: config.identity.usernameCase,
   })
   const claims = createClaimKeeper(mapping, config.identity)
-  const keySource = options.keySource ?? keySourceOf(config)
+  const keySource = options.keySource ?? keySourceOf(config, log)
   const metrics = options.metrics ?? createMetrics()
   const audit = createAudit(log)
   const stores = options.stores ?? createStores(config, { log, now })
@@ -201,9 +201,11 @@ export function createServices(config: Config, options: ServiceOptions): Service
         name: stores.kind === 'redis' ? 'shared state store (Redis)' : 'session store',
         check: () => stores.ping(),
       },
+      ...(keySource.readiness ? [keySource.readiness] : []),
     ],
     now,
     async close() {
+      keySource.close?.()
       mapping.stop()
       await sweep.stop()
       await stores.close()

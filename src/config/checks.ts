@@ -7,6 +7,7 @@ import { allowlistProblems } from '../proxy/allowlist.js'
 import { keySourceProblems } from '../identity/keys.js'
 import { loadMappingFile, type LoadedMapping } from '../mapping/schema.js'
 import { DEMO_SESSION_COOKIE_NAME, SESSION_COOKIE_NAME, type FileConfig } from './schema.js'
+import type { MisspeltVariable } from './env.js'
 import type { ReadSecrets } from './secrets.js'
 
 /** Required outside demo mode, named by the variable an operator would set. */
@@ -28,26 +29,52 @@ export function keySourcesSet(file: FileConfig, secrets: ReadSecrets): string[] 
   ].filter((item): item is string => item !== null)
 }
 
+/** What the required-settings check looks at besides the parsed file. */
+export interface RequiredContext {
+  production: boolean
+  /**
+   * Secrets that were given but could not be read (both `X` and `X_FILE`, an empty or unreadable
+   * file): their own problem says so, so they do not count as missing as well.
+   */
+  unreadSecrets: ReadonlySet<string>
+  /** Set variables that look like a misspelling of a known one, for a hint on what is missing. */
+  misspelt: readonly MisspeltVariable[]
+}
+
 /** Missing required settings (outside demo mode), as one problem line, or none. */
 export function requiredProblems(
   file: FileConfig,
   secrets: ReadSecrets,
-  production: boolean,
+  context: RequiredContext,
 ): string[] {
+  const { production, unreadSecrets } = context
   const present: Record<(typeof REQUIRED_SETTINGS)[number], boolean> = {
     TS_HOST: file.thoughtspot.host !== null,
-    TS_SECRET_KEY: secrets.tsSecretKey !== null,
+    TS_SECRET_KEY: secrets.tsSecretKey !== null || unreadSecrets.has('TS_SECRET_KEY'),
     // Outside production a random one is made (with a warning).
-    SESSION_SECRET: secrets.sessionSecrets.length > 0 || !production,
+    SESSION_SECRET:
+      secrets.sessionSecrets.length > 0 || unreadSecrets.has('SESSION_SECRET') || !production,
     'IDENTITY_JWKS_URL | IDENTITY_PUBLIC_KEY_FILE | IDENTITY_HS256_SECRET':
-      keySourcesSet(file, secrets).length > 0,
+      keySourcesSet(file, secrets).length > 0 || unreadSecrets.has('IDENTITY_HS256_SECRET'),
     IDENTITY_ISSUER: file.identity.issuer !== null,
     IDENTITY_AUDIENCE: file.identity.audience !== null,
   }
   const missing = REQUIRED_SETTINGS.filter((name) => !present[name])
   if (missing.length === 0) return []
   const why = production ? 'NODE_ENV=production' : 'TS_HOST is set (not demo mode)'
-  return [`missing required setting(s) (${why}): ${missing.join(', ')}`]
+  // A misspelt variable is most likely the missing setting: say so on the same line.
+  const hints = context.misspelt
+    .filter(({ meant }) => missing.some((name) => name.split(' | ').includes(baseName(meant))))
+    .map(({ name, meant }) => `${name} is set: did you mean ${meant}?`)
+  const hint = hints.length > 0 ? ` (${hints.join('; ')})` : ''
+  return [`missing required setting(s) (${why}): ${missing.join(', ')}${hint}`]
+}
+
+/** `TS_SECRET_KEY_FILE` → `TS_SECRET_KEY`: the setting a variable gives. */
+function baseName(variable: string): string {
+  return variable.endsWith('_FILE') && variable !== 'IDENTITY_PUBLIC_KEY_FILE'
+    ? variable.slice(0, -'_FILE'.length)
+    : variable
 }
 
 /** Settings that contradict each other. */

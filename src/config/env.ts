@@ -3,6 +3,7 @@
  * variables override the YAML file; secrets never go into the config tree (see `readSecrets`).
  */
 import { readFileSync } from 'node:fs'
+import { nearestName } from './yaml-file.js'
 
 type Env = Readonly<Record<string, string | undefined>>
 
@@ -32,6 +33,73 @@ export const ENV_OVERRIDES: Readonly<Record<string, readonly [readonly string[],
   IDENTITY_USERNAME_CLAIM: [['identity', 'usernameClaim'], text],
   CORS_ORIGINS: [['server', 'cors', 'origins'], list],
   LOG_LEVEL: [['logging', 'level'], text],
+}
+
+/** The secrets' variables; each may also be given as `NAME_FILE`. */
+export const SECRET_VARIABLES = [
+  'TS_SECRET_KEY',
+  'SESSION_SECRET',
+  'IDENTITY_HS256_SECRET',
+] as const
+
+/** Every variable the BFF reads, besides `NODE_ENV`: the "did you mean" candidates. */
+export const KNOWN_VARIABLES: readonly string[] = [
+  ...Object.keys(ENV_OVERRIDES),
+  'BFF_CONFIG',
+  'BFF_MAPPING',
+  ...SECRET_VARIABLES.flatMap((name) => [name, `${name}_FILE`]),
+]
+
+/** Prefixes that mark a variable as meant for the BFF; a near miss under them gets a hint. */
+const OWN_PREFIXES = ['TS_', 'IDENTITY_', 'SESSION_', 'BFF_']
+
+/** A set variable the BFF does not read but whose name is close to one it does. */
+export interface MisspeltVariable {
+  name: string
+  /** The known variable it is probably meant to be. */
+  meant: string
+}
+
+/**
+ * Set variables under the BFF's prefixes that it does not read but that are close to one it does
+ * (`TS_SECRETKEY`, `IDENTITY_JWKS_URI`): the setting the operator meant is silently unset. Names
+ * far from every known one are left alone: the prefixes are shared with other tools (`TS_NODE_*`).
+ */
+export function misspeltVariables(env: Env): MisspeltVariable[] {
+  const found: MisspeltVariable[] = []
+  for (const name of Object.keys(env).sort()) {
+    if (!OWN_PREFIXES.some((prefix) => name.startsWith(prefix))) continue
+    if (KNOWN_VARIABLES.includes(name) || !env[name]) continue
+    const meant = nearestName(name, KNOWN_VARIABLES) ?? truncatedOrExtended(name)
+    if (meant !== undefined) found.push({ name, meant })
+  }
+  return found
+}
+
+/**
+ * A known name that `name` cuts short or runs on from (`TS_SECRET`, `TS_HOSTNAME`): too far for
+ * the edit distance, yet plainly meant. The shared part must reach past the prefix.
+ */
+function truncatedOrExtended(name: string): string | undefined {
+  const prefixLength = OWN_PREFIXES.find((prefix) => name.startsWith(prefix))?.length ?? 0
+  return KNOWN_VARIABLES.filter((known) => {
+    const shorter = known.length < name.length ? known : name
+    const longer = shorter === known ? name : known
+    return shorter.length >= prefixLength + 4 && longer.startsWith(shorter)
+  }).sort((a, b) => Math.abs(a.length - name.length) - Math.abs(b.length - name.length))[0]
+}
+
+/** The warning for a misspelt variable; it is ignored, not refused (see README). */
+export function misspeltWarning({ name, meant }: MisspeltVariable): string {
+  return `environment variable ${name} is not read by the BFF (did you mean ${meant}?); it is ignored`
+}
+
+/**
+ * Whether a secret was given at all (`NAME`, `NAME_FILE` or the YAML file key), even if it could
+ * not be read: the read's own problem then says what is wrong, not also "missing NAME".
+ */
+export function secretGiven(env: Env, name: string, yamlFile: string | null): boolean {
+  return Boolean(env[name] || env[`${name}_FILE`] || yamlFile)
 }
 
 /** Copies the set variables into `tree` and returns which config path came from which variable. */

@@ -16,9 +16,15 @@ import {
   sessionCookieName,
   sessionCookieProblems,
 } from './checks.js'
-import { applyEnvOverrides } from './env.js'
+import {
+  applyEnvOverrides,
+  misspeltVariables,
+  misspeltWarning,
+  secretGiven,
+  SECRET_VARIABLES,
+} from './env.js'
 import { configSchema, type FileConfig } from './schema.js'
-import { readSecrets, type Secrets } from './secrets.js'
+import { readSecrets, type ReadSecrets, type Secrets } from './secrets.js'
 import { describeIssues, readYamlFile } from './yaml-file.js'
 
 export type { Secrets } from './secrets.js'
@@ -93,6 +99,21 @@ function parseTree(
     : { problems: describeIssues(parsed.error, whereOf, knownKeys) }
 }
 
+/** Secrets given (by variable, file variable or YAML key) that did not yield a value. */
+function unreadSecretsOf(env: Env, file: FileConfig, secrets: ReadSecrets): Set<string> {
+  const given: Record<(typeof SECRET_VARIABLES)[number], [string | null, boolean]> = {
+    TS_SECRET_KEY: [file.thoughtspot.secretKeyFile, secrets.tsSecretKey !== null],
+    SESSION_SECRET: [file.session.secretFile, secrets.sessionSecrets.length > 0],
+    IDENTITY_HS256_SECRET: [file.identity.hs256SecretFile, secrets.identityHs256Secret !== null],
+  }
+  return new Set(
+    SECRET_VARIABLES.filter((name) => {
+      const [yamlFile, read] = given[name]
+      return !read && secretGiven(env, name, yamlFile)
+    }),
+  )
+}
+
 function warningsOf(file: FileConfig, sessionSecretsGiven: boolean): string[] {
   const warnings: string[] = []
   if (file.thoughtspot.host?.startsWith('http://')) {
@@ -127,8 +148,12 @@ export function loadConfig(env: Env = process.env): Config {
 
   const problems: string[] = []
   const secrets = readSecrets(env, file, configFile, problems)
+  const misspelt = misspeltVariables(env)
   const mode = !production && file.thoughtspot.host === null ? 'demo' : 'normal'
-  if (mode === 'normal') problems.unshift(...requiredProblems(file, secrets, production))
+  if (mode === 'normal') {
+    const unreadSecrets = unreadSecretsOf(env, file, secrets)
+    problems.unshift(...requiredProblems(file, secrets, { production, unreadSecrets, misspelt }))
+  }
   problems.push(
     ...sessionCookieProblems(file, mode),
     ...consistencyProblems(file, secrets),
@@ -152,7 +177,10 @@ export function loadConfig(env: Env = process.env): Config {
           : [randomBytes(32).toString('base64url')],
       identityHs256Secret: secrets.identityHs256Secret,
     },
-    warnings: warningsOf(file, secrets.sessionSecrets.length > 0),
+    warnings: [
+      ...warningsOf(file, secrets.sessionSecrets.length > 0),
+      ...misspelt.map(misspeltWarning),
+    ],
   })
 }
 

@@ -71,7 +71,8 @@ function distance(a: string, b: string): number {
   return row[b.length] ?? 0
 }
 
-export function didYouMean(key: string, candidates: readonly string[]): string {
+/** The candidate closest to `key` (case-insensitive edit distance), if it is close enough. */
+export function nearestName(key: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined
   let bestDistance = Infinity
   for (const candidate of candidates) {
@@ -81,9 +82,13 @@ export function didYouMean(key: string, candidates: readonly string[]): string {
       bestDistance = d
     }
   }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3))
-    ? ` (did you mean "${best}"?)`
-    : ''
+  return bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined
+}
+
+/** ` (did you mean "x"?)` for a near-miss key, or nothing. */
+export function didYouMean(key: string, candidates: readonly string[]): string {
+  const best = nearestName(key, candidates)
+  return best !== undefined ? ` (did you mean "${best}"?)` : ''
 }
 
 /**

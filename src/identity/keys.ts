@@ -5,41 +5,23 @@
  */
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose'
+import type { JWTVerifyGetKey } from 'jose'
 import { StartupError } from '../errors.js'
+import type { ReadinessCheck } from '../http/health.js'
+import { EC_ALGS_BY_CURVE, EDDSA_ALGS, RSA_ALGS } from './algorithms.js'
 
 /** Where app JWT signatures are checked, and which algorithms may sign them. */
 export interface KeySource {
   key: KeyObject | Uint8Array | JWTVerifyGetKey
   algorithms: readonly string[]
   describe: string
+  /** A source that must be fetched before logins can work (a JWKS) says so to /readyz. */
+  readiness?: ReadinessCheck
+  /** Stops what the source does in the background (the JWKS's first-fetch retries). */
+  close?: () => void
 }
 
-const RSA_ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512']
-const EC_ALGS_BY_CURVE: Readonly<Record<string, string>> = {
-  prime256v1: 'ES256',
-  secp384r1: 'ES384',
-  secp521r1: 'ES512',
-}
-/** Every asymmetric algorithm a JWKS may use; symmetric ones can never come from a JWKS. */
-const JWKS_ALGS = [...RSA_ALGS, 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']
-
-/** How long a JWKS fetch may take. */
-export const JWKS_TIMEOUT_MS = 5000
-/** How long after a fetch an unknown `kid` may trigger another (stops key-miss floods). */
-export const JWKS_COOLDOWN_MS = 30_000
-
-/** Keys from the identity provider's JWKS, fetched when first needed and on unknown `kid`s. */
-export function remoteJwksSource(url: string): KeySource {
-  return {
-    key: createRemoteJWKSet(new URL(url), {
-      timeoutDuration: JWKS_TIMEOUT_MS,
-      cooldownDuration: JWKS_COOLDOWN_MS,
-    }),
-    algorithms: JWKS_ALGS,
-    describe: `JWKS ${url}`,
-  }
-}
+export { remoteJwksSource, JWKS_COOLDOWN_MS, JWKS_TIMEOUT_MS } from './jwks.js'
 
 /** A shared HMAC secret (HS256 only). */
 export function hs256Source(secret: string): KeySource {
@@ -108,7 +90,7 @@ function algorithmsFor(key: KeyObject): string[] | null {
       break
     }
     case 'ed25519':
-      return ['EdDSA', 'Ed25519']
+      return EDDSA_ALGS
     default:
       break
   }

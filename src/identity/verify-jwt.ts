@@ -72,15 +72,11 @@ function mapJoseError(err: unknown): BffError {
   }
   if (
     err instanceof errors.JWKSTimeout ||
+    err instanceof errors.JWKSInvalid ||
     (err instanceof errors.JOSEError && err.code === 'ERR_JOSE_GENERIC')
   ) {
-    return new BffError(
-      'UPSTREAM_UNAVAILABLE',
-      "The identity provider's signing keys could not be fetched.",
-      {
-        cause: err,
-      },
-    )
+    // The identity provider's fault, not the token's (the JWKS fetch logged URL and status).
+    return keysUnavailable(err)
   }
   if (err instanceof errors.JWKSNoMatchingKey) {
     return new BffError('INVALID_TOKEN', 'The bearer token is signed by an unknown key.', {
@@ -99,14 +95,16 @@ function mapJoseError(err: unknown): BffError {
   if (err instanceof TypeError || err instanceof SyntaxError) {
     // Fetch failures surface as TypeError; malformed headers as SyntaxError. Neither is a 500.
     return err instanceof TypeError && /fetch/i.test(err.message)
-      ? new BffError(
-          'UPSTREAM_UNAVAILABLE',
-          "The identity provider's signing keys could not be fetched.",
-          {
-            cause: err,
-          },
-        )
+      ? keysUnavailable(err)
       : new BffError('INVALID_TOKEN', 'The bearer token is not a well-formed JWT.', { cause: err })
   }
   return new BffError('INVALID_TOKEN', 'The bearer token could not be verified.', { cause: err })
+}
+
+function keysUnavailable(cause: unknown): BffError {
+  return new BffError(
+    'UPSTREAM_UNAVAILABLE',
+    "The identity provider's signing keys could not be fetched.",
+    { cause },
+  )
 }

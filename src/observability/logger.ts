@@ -3,6 +3,7 @@
  * every call site: a credential that reaches a log call under one of these keys is censored.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino'
+import { serializeError } from './error-serializer.js'
 
 export type { Logger }
 
@@ -42,6 +43,8 @@ export function createLogger(options: LoggerOptions): Logger {
       level: options.level,
       base: { service: 'thoughtspot-bff' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // Errors keep their type and message wherever they come from (see error-serializer.ts).
+      serializers: { err: serializeError, error: serializeError },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },

@@ -26,7 +26,7 @@ import { createProxyMiddleware } from 'http-proxy-middleware'
 import { BffError } from '../errors.js'
 import type { Metrics } from '../observability/metrics.js'
 import { credentialOf, scopeOf, targetOf } from '../scope.js'
-import { transportFailure } from '../upstream/answers.js'
+import { describeTransportFailure, transportFailure } from '../upstream/answers.js'
 import type { UpstreamBudget } from '../upstream/budget.js'
 import { sendAnswer } from './answer.js'
 import type { ProxyCredentials } from './credential.js'
@@ -76,6 +76,7 @@ export const UPSTREAM_FREE_SOCKETS = 64
 /** Builds the forwarding middleware. */
 export function createForwarder(options: Readonly<ForwarderOptions>) {
   const { metrics, credentials } = options
+  const upstreamHost = new URL(options.host).host
   const agentOptions = { keepAlive: true, maxFreeSockets: UPSTREAM_FREE_SOCKETS }
   const agent = options.host.startsWith('https:')
     ? new HttpsAgent(agentOptions)
@@ -123,9 +124,24 @@ export function createForwarder(options: Readonly<ForwarderOptions>) {
   }
 
   function onError(err: Error, res: Response): void {
-    const call = scopeOf(res).upstream
+    const scope = scopeOf(res)
+    const call = scope.upstream
     if (!call || call.settled) return
     call.stopTimer({ status: call.timedOut ? 'timeout' : 'error' })
+    // The same line as the BFF's own calls (upstream/fetch.ts): which host, and why.
+    const { cause } = describeTransportFailure(err)
+    scope.log.warn(
+      {
+        event: 'upstream.failed',
+        purpose: 'proxy',
+        host: upstreamHost,
+        timedOut: call.timedOut,
+        cause,
+      },
+      call.timedOut
+        ? `ThoughtSpot at ${upstreamHost} did not answer a proxied call within ${options.timeoutMs} ms`
+        : `ThoughtSpot at ${upstreamHost} is unreachable (proxied call): ${cause}`,
+    )
     settle(res, transportFailure(err, call.timedOut))
   }
 

@@ -76,7 +76,22 @@ function optionsFromEnv(env: Env): SimulatorOptions {
   }
 }
 
+const USAGE = `usage: SIM_SECRET_KEY=<key> npm run simulator   (or node dist/src/simulator/main.js)
+A local ThoughtSpot stand-in for demos, docker-compose and tests; configured by the environment:
+  SIM_SECRET_KEY | SIM_SECRET_KEY_FILE  the trusted-auth secret key it accepts (one is required)
+  SIM_PORT            listen port (default 8088; 0 = any free port)
+  SIM_HOST            listen address (default 127.0.0.1)
+  SIM_GROUPS          comma list of groups that exist (default embed_viewers, analysts, executives)
+  SIM_ORGS            comma list of org ids that exist besides 0
+  SIM_EMBED_ORIGINS   comma list of origins of pages that embed it (CORS and framing)
+Prints "ThoughtSpot simulator listening on <url>"; SIGTERM/SIGINT stop it.
+exit codes: 0 stopped (or --help), 1 a bad setting or cannot listen`
+
 async function main(): Promise<void> {
+  if (process.argv.slice(2).some((arg) => arg === '--help' || arg === '-h')) {
+    process.stdout.write(`${USAGE}\n`)
+    return
+  }
   let options: SimulatorOptions
   try {
     options = optionsFromEnv(process.env)

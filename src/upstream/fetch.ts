@@ -71,6 +71,55 @@ export async function errorFacts(response: Response): Promise<Record<string, unk
   return {}
 }
 
+/** What to check when ThoughtSpot refuses to mint: the key, or trusted auth being off. */
+export const BAD_SECRET_HINT = 'check TS_SECRET_KEY / trusted auth enabled for this cluster or org'
+
+/**
+ * ThoughtSpot's refusal of one of the BFF's own calls, kept as the cause of the BffError it
+ * becomes: what an operator (or the check command) needs to see, and nothing of either body.
+ */
+export class UpstreamRefusal extends Error {
+  readonly status: number
+  /** ThoughtSpot's error code (10097 unauthorised, 10023 forbidden, …), when its body has one. */
+  readonly tsCode: unknown
+  readonly tsIncident: unknown
+  /** What to check, when the refusal points at the configuration. */
+  readonly hint: string | undefined
+
+  constructor(
+    purpose: UpstreamPurpose,
+    status: number,
+    facts: Record<string, unknown>,
+    hint?: string,
+  ) {
+    const code =
+      typeof facts.tsCode === 'number' || typeof facts.tsCode === 'string'
+        ? facts.tsCode
+        : undefined
+    super(
+      `ThoughtSpot refused the ${purpose} call (HTTP ${status}${code !== undefined ? `, code ${code}` : ''})${hint ? `: ${hint}` : ''}`,
+    )
+    this.name = 'UpstreamRefusal'
+    this.status = status
+    this.tsCode = facts.tsCode
+    this.tsIncident = facts.tsIncident
+    this.hint = hint
+  }
+}
+
+/**
+ * The hint for a refused mint. REST v2 answers 401 for a wrong key and 403 (code 10023) when
+ * trusted authentication is off for the cluster or org; REST v1 `session/auth/token` answers 500
+ * when it is off. Other refusals (400: a bad field) are not the key's fault.
+ */
+function mintHint(url: string, status: number): string | undefined {
+  if (status === 401 || status === 403) return BAD_SECRET_HINT
+  if (status === 500 && url.includes('/session/auth/token')) {
+    return `${BAD_SECRET_HINT} (REST v1 answers 500 when trusted auth is off)`
+  }
+  return undefined
+}
+
 /** Builds the door; every call takes a slot of `budget` for as long as it is in flight. */
 export function createUpstreamFetch(options: Readonly<UpstreamOptions>): UpstreamFetch {
   const { log, metrics, budget } = options
@@ -90,25 +139,24 @@ export function createUpstreamFetch(options: Readonly<UpstreamOptions>): Upstrea
       stopTimer({ status: 'error' })
       release()
       const timedOut = isTimeoutAbort(err)
+      const host = new URL(url).host
+      const { cause } = describeTransportFailure(err)
       log.warn(
-        {
-          event: 'upstream.failed',
-          purpose: request.purpose,
-          host: new URL(url).host,
-          timedOut,
-          ...describeTransportFailure(err),
-        },
-        timedOut ? 'ThoughtSpot did not answer in time' : 'ThoughtSpot unreachable',
+        { event: 'upstream.failed', purpose: request.purpose, host, timedOut, cause },
+        timedOut
+          ? `ThoughtSpot at ${host} did not answer the ${request.purpose} call within ${options.timeoutMs} ms`
+          : `ThoughtSpot at ${host} is unreachable (${request.purpose} call): ${cause}`,
       )
       throw transportFailure(err, timedOut)
     }
     stopTimer({ status: String(response.status) })
     release()
-    return checkAnswer(response, request, log)
+    return checkAnswer(url, response, request, log)
   }
 }
 
 async function checkAnswer(
+  url: string,
   response: Response,
   request: UpstreamRequest,
   log: Logger,
@@ -121,14 +169,19 @@ async function checkAnswer(
   }
   const redirected = request.redirect === 'manual' && status >= 300 && status < 400
   if (!response.ok && !redirected) {
+    const facts = await errorFacts(response)
+    const hint = request.purpose === 'mint' ? mintHint(url, status) : undefined
+    const cause = new UpstreamRefusal(request.purpose, status, facts, hint)
     log.warn(
       {
         event: 'upstream.refused',
         purpose: request.purpose,
+        host: new URL(url).host,
         status,
-        ...(await errorFacts(response)),
+        ...facts,
+        ...(hint ? { hint } : {}),
       },
-      'ThoughtSpot refused a call',
+      cause.message,
     )
     const refusal =
       status >= 500 && request.purpose !== 'mint'
@@ -137,6 +190,7 @@ async function checkAnswer(
     throw new BffError(
       refusal,
       `ThoughtSpot refused the ${request.purpose} call (status ${status}).`,
+      { cause },
     )
   }
   const expect = request.expect ?? 'json'
