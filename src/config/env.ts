@@ -120,6 +120,7 @@ export function applyEnvOverrides(tree: Record<string, unknown>, env: Env): Map<
   return sources
 }
 
+/** Where one secret may come from: its variable, its `_FILE` variable, or a YAML `…File` key. */
 export interface SecretSource {
   /** The inline variable, e.g. TS_SECRET_KEY. */
   name: string
@@ -128,6 +129,7 @@ export interface SecretSource {
   yamlKey: string
 }
 
+/** A secret as read: its value (null when none was given), or why it cannot be used. */
 export type SecretResult = { value: string | null } | { problem: string }
 
 /**

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs'
 import { LineCounter, parseDocument } from 'yaml'
 import type { ZodError } from 'zod'
 
+/** A parsed YAML file and a way to find the line of any key in it. */
 export interface YamlFile {
   path: string
   data: unknown
@@ -13,8 +14,10 @@ export interface YamlFile {
   lineOf: (keys: readonly PropertyKey[]) => number | undefined
 }
 
+/** A parsed file, or its problems (`file:line: …`). */
 export type YamlResult = { file: YamlFile } | { problems: string[] }
 
+/** Reads and parses `path` (or `source` as its text), keeping line numbers; never throws. */
 export function readYamlFile(path: string, source?: string): YamlResult {
   let textContent: string
   try {

@@ -9,6 +9,7 @@ import type { RequestScope } from '../scope.js'
 
 const SANE_ID = /^[A-Za-z0-9._:-]{1,128}$/
 
+/** The first step of every request: its id, echoed as `x-request-id`, and its scope. */
 export function requestId(log: Logger, now: () => number = Date.now) {
   return function requestIdMiddleware(req: Request, res: Response, next: NextFunction): void {
     const given = req.headers['x-request-id']

@@ -7,17 +7,20 @@ import { errors, jwtVerify, type JWTPayload } from 'jose'
 import { BffError } from '../errors.js'
 import type { KeySource } from './keys.js'
 
+/** What every app JWT must satisfy besides its signature. */
 export interface JwtRules {
   issuer: string
   audience: string
   clockToleranceSeconds: number
 }
 
+/** Verifies an app JWT; resolves to its payload or throws INVALID_TOKEN (or UPSTREAM_UNAVAILABLE when keys cannot be fetched). */
 export type VerifyJwt = (jwt: string) => Promise<JWTPayload>
 
 /** A JWT is three base64url parts; anything larger than this is not an app JWT. */
 const MAX_JWT_LENGTH = 8192
 
+/** The verifier for a key source and rules. */
 export function createJwtVerifier(
   source: KeySource,
   rules: Readonly<JwtRules>,

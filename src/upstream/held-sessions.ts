@@ -68,6 +68,7 @@ export function cookieHeaderFrom(setCookies: readonly string[]): string {
     .join('; ')
 }
 
+/** Builds the held sessions over their cache namespace. */
 export function createHeldSessions(options: Readonly<HeldSessionsOptions>): HeldSessions {
   const { host, tokens, fetch, cache } = options
   const now = options.now ?? Date.now
