@@ -3,7 +3,8 @@
  * every `*_FILE` secret is read again. New mints reach ThoughtSpot with the new key; a session
  * cookie is signed with the new first secret while the old one still verifies; an HS256 JWT
  * signed with the new secret is accepted and one signed with the old is refused; a broken new
- * file keeps the old value and logs at error.
+ * file keeps the old value and logs at error. With Redis, sessions are sealed with the new first
+ * secret too.
  */
 import assert from 'node:assert/strict'
 import { createHmac } from 'node:crypto'
@@ -11,12 +12,23 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { after, before, it } from 'node:test'
+import { after, before, describe, it } from 'node:test'
+import { Redis } from 'ioredis'
 import { SECRET_POLL_MS } from '../../src/config/secret-holder.js'
+import type { Simulator } from '../../src/simulator/server.js'
+import { createSealer } from '../../src/state/redis/sealed.js'
+import type { TestClock } from '../helpers/clock.js'
 import { waitFor } from '../helpers/child-process.js'
 import { HTTPS } from '../helpers/http.js'
 import { signAppJwt, TEST_HS256_SECRET } from '../helpers/jwt.js'
-import { startStack, TEST_SESSION_SECRET, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
+import { startRedis, type TestRedis } from '../helpers/redis.js'
+import {
+  startStack,
+  startTestSimulator,
+  TEST_SESSION_SECRET,
+  TEST_TS_SECRET,
+  type Stack,
+} from '../helpers/start.js'
 
 const NEW_TS_KEY = 'rotated-trusted-auth-key-6e1f0a9d'
 const NEW_SESSION_SECRET = 'rotated-session-secret-4b8e2c71d9a0f3e6b5c4'
@@ -184,4 +196,61 @@ it('notices a changed file without a signal (polled like the mapping)', async ()
   const headers = await bearerFor('rotate-polled@acme.com')
   assert.equal((await stack.request.get('/ts/auth/token').set(headers)).status, 200)
   assert.equal(lastMintKey(), key)
+})
+
+describe('with Redis', () => {
+  const realClock: TestClock = { now: Date.now, advance: () => undefined }
+  let redis: TestRedis
+  let shared: Stack
+  let client: Redis
+  let simulator: Simulator
+  let secretFile: string
+  before(async () => {
+    redis = await startRedis()
+    client = new Redis(redis.url)
+    secretFile = file('redis_session_secret')
+    writeFileSync(secretFile, TEST_SESSION_SECRET)
+    simulator = await startTestSimulator({ clock: realClock })
+    shared = await startStack({
+      clock: realClock,
+      simulator,
+      env: { REDIS_URL: redis.url, SESSION_SECRET: '', SESSION_SECRET_FILE: secretFile },
+    })
+    await waitFor(async () => (await shared.request.get('/readyz')).status === 200, {
+      timeoutMs: 10_000,
+      what: 'Redis is connected',
+    })
+  })
+  after(async () => {
+    await shared.close()
+    await simulator.close()
+    client.disconnect()
+    await redis.stop()
+  })
+
+  /** The key ids (`v1.<kid>.…`) of every sealed value in Redis. */
+  async function sealedKids(): Promise<Set<string>> {
+    const kids = new Set<string>()
+    for (const key of await client.keys('*')) {
+      if ((await client.type(key)) !== 'string') continue
+      const value = (await client.get(key)) ?? ''
+      if (value.startsWith('v1.')) kids.add(value.split('.')[1] ?? '')
+    }
+    return kids
+  }
+  const kidOf = (secret: string): string =>
+    createSealer([secret], 'tsbff:').seal('x', 'y').split('.')[1] ?? ''
+
+  it('seals new sessions with the new first secret and still opens the old ones', async () => {
+    const old = await shared.login({ sub: 'redis-rotate@acme.com' })
+    assert.deepEqual([...(await sealedKids())], [kidOf(TEST_SESSION_SECRET)])
+    writeFileSync(secretFile, `${NEW_SESSION_SECRET},${TEST_SESSION_SECRET}`)
+    shared.services.secrets.reload()
+    const fresh = await shared.login({ sub: 'redis-rotate-2@acme.com' })
+    assert.ok((await sealedKids()).has(kidOf(NEW_SESSION_SECRET)))
+    for (const cookie of [old, fresh]) {
+      const shown = await shared.request.get('/ts/session').set(HTTPS).set('Cookie', cookie)
+      assert.equal(shown.status, 200)
+    }
+  })
 })
