@@ -15,7 +15,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-COPY scripts/build-front-end.ts ./scripts/
+COPY scripts/build-front-end.ts scripts/ensure-build.mjs ./scripts/
 RUN npm run build
 
 # ---- runtime: production dependencies and the compiled output only ----

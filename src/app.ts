@@ -13,6 +13,7 @@ import { requestId } from './http/request-id.js'
 import { cors, csrf, noStore, securityHeaders } from './http/security.js'
 import { createAuthenticate } from './identity/authenticate.js'
 import { createMapUser, requireFullAccess } from './mapping/map-user.js'
+import { metricsRoutes } from './observability/metrics.js'
 import { checkAllowlist } from './proxy/allowlist.js'
 import { attachCredential } from './proxy/credential.js'
 import { PROXY_MOUNT, resolveTarget } from './proxy/target.js'
@@ -48,7 +49,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   const mapped = [checkSessionClaims(services.claims), createMapUser(mapping)]
   const loadSession = sessionMiddleware(stores.sessions, {
     ...config.session,
-    secrets: config.secrets.sessionSecrets,
+    secrets: services.secrets.sessionSecrets, // read at each request: they rotate
     secureCookie,
   })
   const sessionFromCookie = loadSessionFromCookie(loadSession, config.session.cookieName)
@@ -84,6 +85,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   app.use(accessLog(metrics, now)) //                 access line + metrics when it finishes
   app.use(securityHeaders({ plainHttp: !secureCookie })) // helmet
   app.use(healthRoutes(services.readiness)) //        /healthz, /readyz: no auth, no limits
+  if (config.server.metricsPort === null) app.use(metricsRoutes(metrics.registry)) // else its port
 
   // Every /ts/* request
   app.use(PROXY_MOUNT, cors(config.server.cors.origins)) // CORS for CORS_ORIGINS only
@@ -113,6 +115,6 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
 
   if (extras.demo) app.use(limitPerIp(stores.limits.perIp), extras.demo)
   app.use(notFound) //                                           → 404 NOT_FOUND
-  app.use(errorHandler(log)) //                                  any throw → the JSON error body
+  app.use(errorHandler(log, audit)) //                           any throw → the JSON error body
   return app
 }

@@ -1,12 +1,16 @@
 /**
  * Entry point: loadConfig → (demo) → createServices → createApp → listen. A configuration
- * problem prints one line per problem on stderr and exits 1; SIGTERM/SIGINT drain and exit 0.
+ * problem prints one line per problem on stderr and exits 1. SIGTERM/SIGINT stop gracefully:
+ * no new connections, /readyz 503, in-flight requests finish within `server.shutdownTimeoutMs`,
+ * then the shared state (Redis) and the audit file are closed and the process exits 0. SIGHUP
+ * re-reads the mapping and the secret files and reopens the audit file.
  */
 import type { Server } from 'node:http'
 import { createApp } from './app.js'
 import { loadConfig, type Config } from './config/load.js'
 import { StartupError } from './errors.js'
 import { startDemo, type Demo } from './demo/setup.js'
+import { trackForDrain, type Drain } from './http/drain.js'
 import { listen, trustProxyWarning } from './http/server.js'
 import { createLogger } from './observability/logger.js'
 import { createMetrics, createMetricsApp } from './observability/metrics.js'
@@ -56,16 +60,18 @@ async function main(): Promise<void> {
   const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
   const url = `http://${shownHost}:${typeof address === 'object' && address ? address.port : port}`
 
-  let metricsServer: Server | undefined
+  const drains: Drain[] = [trackForDrain(server)]
+  // With a port of its own, /metrics is served there only (createApp leaves it out).
   if (metricsPort !== null) {
-    metricsServer = await listenAs(
+    const metricsServer = await listenAs(
       'metrics',
       listen(createMetricsApp(metrics.registry), config.server, metricsPort, host),
       host,
       metricsPort,
     )
+    drains.push(trackForDrain(metricsServer))
   }
-  services.mapping.watch()
+  services.watch()
 
   log.info(
     {
@@ -74,6 +80,7 @@ async function main(): Promise<void> {
       mode: config.mode,
       thoughtspot: config.thoughtspot.host,
       authApi: config.thoughtspot.authApi,
+      metrics: metricsPort === null ? 'main port' : metricsPort,
     },
     'thoughtspot-bff listening',
   )
@@ -94,26 +101,33 @@ async function main(): Promise<void> {
     )
   }
 
+  const timeoutMs = config.server.shutdownTimeoutMs
   let stopping = false
-  const stop = (signal: string): void => {
+  const stop = async (signal: string): Promise<void> => {
     if (stopping) return
     stopping = true
-    log.info({ event: 'server.stopping', signal }, 'draining connections')
-    const force = setTimeout(() => process.exit(0), 10_000).unref()
-    server.close(() => {
-      void Promise.allSettled([
-        services.close(),
-        demo?.close(),
-        new Promise((r) => metricsServer?.close(r) ?? r(undefined)),
-      ]).then(() => {
-        clearTimeout(force)
-        process.exit(0)
-      })
-    })
-    server.closeIdleConnections()
+    const inFlight = drains[0]?.inFlight() ?? 0
+    log.info(
+      { event: 'server.stopping', signal, inFlight, timeoutMs },
+      'stopping: no new connections, finishing the requests in flight',
+    )
+    // Should closing Redis or the audit file hang, the process still ends.
+    setTimeout(() => process.exit(1), timeoutMs + STOP_SLACK_MS).unref()
+    services.drain()
+    const results = await Promise.all(drains.map((drain) => drain.close(timeoutMs)))
+    const cut = results.reduce((sum, result) => sum + result.cut, 0)
+    if (cut > 0) {
+      log.warn(
+        { event: 'server.stop_forced', cut, timeoutMs },
+        'requests still running at server.shutdownTimeoutMs were cut',
+      )
+    }
+    await Promise.allSettled([services.close(), demo?.close()])
+    log.info({ event: 'server.stopped', signal }, 'stopped')
+    process.exit(0)
   }
-  process.on('SIGTERM', () => stop('SIGTERM'))
-  process.on('SIGINT', () => stop('SIGINT'))
+  process.on('SIGTERM', () => void stop('SIGTERM'))
+  process.on('SIGINT', () => void stop('SIGINT'))
 }
 
 /** Which setting names each listener's port, for the message when it cannot listen. */
@@ -148,6 +162,9 @@ async function listenAs(
     )
   }
 }
+
+/** How long after the shutdown deadline closing the state and files may take. */
+const STOP_SLACK_MS = 5000
 
 main().catch((err: unknown) => {
   // One line, never a stack trace: the listener's own sentence, or the error's type and message.

@@ -6,18 +6,19 @@
  */
 import type { Config } from './config/load.js'
 import { mappingFitsConfig } from './config/checks.js'
+import {
+  createSecretsHolder,
+  rotatingHs256Source,
+  type SecretsHolder,
+} from './config/secret-holder.js'
 import { StartupError } from './errors.js'
 import { type ReadinessCheck } from './http/health.js'
-import {
-  hs256Source,
-  publicKeyFileSource,
-  remoteJwksSource,
-  type KeySource,
-} from './identity/keys.js'
+import { publicKeyFileSource, remoteJwksSource, type KeySource } from './identity/keys.js'
 import { cachingVerifier } from './identity/verified-cache.js'
 import { createJwtVerifier, type VerifyJwt } from './identity/verify-jwt.js'
 import { createMappingHolder, type MappingHolder } from './mapping/holder.js'
 import { createAudit, type Audit } from './observability/audit.js'
+import { createAuditLog } from './observability/audit-log.js'
 import type { Logger } from './observability/logger.js'
 import { createMetrics, type Metrics } from './observability/metrics.js'
 import { compileAllowlist, type Allowlist } from './proxy/allowlist.js'
@@ -38,6 +39,8 @@ export interface Services {
   log: Logger
   metrics: Metrics
   audit: Audit
+  /** The secrets in force: re-read from their files on SIGHUP and when a file changes. */
+  secrets: SecretsHolder
   stores: Stores
   mapping: MappingHolder
   /** What sessions and ledger entries keep of an app JWT's claims. */
@@ -53,6 +56,11 @@ export interface Services {
   /** What /readyz checks. */
   readiness: readonly ReadinessCheck[]
   now: () => number
+  /** Starts what a running process watches: mapping and secret files, SIGHUP. */
+  watch(): void
+  /** Shutdown has begun: /readyz answers 503 from now on, so balancers stop sending. */
+  drain(): void
+  /** Stops watching, flushes the audit trail, closes the shared state. */
   close(): Promise<void>
 }
 
@@ -67,11 +75,21 @@ export interface ServiceOptions {
   stores?: Stores
 }
 
-function keySourceOf(config: Config, log: Logger): KeySource {
-  const { identity, secrets } = config
-  if (identity.jwksUrl) return remoteJwksSource(identity.jwksUrl, { log })
+function keySourceOf(
+  config: Config,
+  secrets: SecretsHolder,
+  log: Logger,
+  metrics: Metrics,
+): KeySource {
+  const { identity } = config
+  if (identity.jwksUrl) {
+    return remoteJwksSource(identity.jwksUrl, {
+      log,
+      onFetch: (outcome) => metrics.identityKeyFetches.inc({ outcome }),
+    })
+  }
   if (identity.publicKeyFile) return publicKeyFileSource(identity.publicKeyFile)
-  if (secrets.identityHs256Secret) return hs256Source(secrets.identityHs256Secret)
+  if (secrets.identityHs256Secret()) return rotatingHs256Source(() => secrets.identityHs256Secret())
   throw new StartupError([
     'identity: no key source (IDENTITY_JWKS_URL, IDENTITY_PUBLIC_KEY_FILE or IDENTITY_HS256_SECRET)',
   ])
@@ -98,26 +116,53 @@ export function createServices(config: Config, options: ServiceOptions): Service
   if (host === null) throw new StartupError(['thoughtspot.host: not set'])
 
   const allowlist = compileAllowlist(config.proxy.allow)
+  const metrics = options.metrics ?? createMetrics()
   const mapping = createMappingHolder(config.mappingFile, log, {
     check: mappingFitsConfig(thoughtspot.authApi),
     usernameCase: config.identity.usernameCase,
+    onOutcome: (outcome) => metrics.mappingReloads.inc({ outcome }),
   })
   const claims = createClaimKeeper(mapping, config.identity)
-  const keySource = options.keySource ?? keySourceOf(config, log)
-  const metrics = options.metrics ?? createMetrics()
-  const audit = createAudit(log)
-  const stores = options.stores ?? createStores(config, { log, now })
+  const secrets = createSecretsHolder(config.secrets, {
+    log,
+    files: rotatingFiles(config),
+    onOutcome: (setting, outcome) => {
+      metrics.secretReloads.inc({ setting, outcome })
+      // JWTs verified with a rotated-out HS256 secret must be verified again (and refused).
+      if (setting === 'IDENTITY_HS256_SECRET' && outcome === 'rotated') verify.clear()
+    },
+  })
+  const keySource = options.keySource ?? keySourceOf(config, secrets, log, metrics)
+  const auditLog = createAuditLog(config.audit.destination, log)
+  const audit = createAudit(auditLog.log, {
+    now,
+    onSuppressed: (code) => metrics.auditSuppressed.inc({ code }),
+  })
+  const stores =
+    options.stores ??
+    createStores(config, {
+      log,
+      now,
+      sessionSecrets: () => secrets.sessionSecrets(),
+      onRedisError: (_err, kind) => metrics.redisErrors.inc({ kind }),
+    })
 
   // One budget for every upstream call: mints, logins and proxied calls alike.
   const budget = createUpstreamBudget({
     maxConcurrency: thoughtspot.maxConcurrency,
     queueTimeoutMs: thoughtspot.queueTimeoutMs,
     rate: stores.upstreamRate,
+    observer: {
+      granted: (waitMs) => metrics.upstreamBudgetWait.observe(waitMs / 1000),
+      rejected: (reason) => metrics.upstreamBudgetRejections.inc({ reason }),
+    },
   })
+  metrics.observeUpstream(budget)
   const upstream = createUpstreamFetch({ timeoutMs: thoughtspot.timeoutMs, log, metrics, budget })
   const client = createTsAuthClient({
     host,
-    secretKeyFor: () => config.secrets.tsSecretKey,
+    // Read at each mint: the org's own key when it has one, and whatever was rotated in last.
+    secretKeyFor: (orgId) => secrets.tsSecretKeyFor(orgId),
     authApi: thoughtspot.authApi,
     fetch: upstream,
     now,
@@ -181,11 +226,15 @@ export function createServices(config: Config, options: ServiceOptions): Service
     { clockToleranceSeconds, now },
   )
 
+  let draining = false
+  const reopenAudit = (): void => auditLog.reopen()
+
   return {
     config,
     log,
     metrics,
     audit,
+    secrets,
     stores,
     mapping,
     claims,
@@ -198,17 +247,44 @@ export function createServices(config: Config, options: ServiceOptions): Service
     forward,
     readiness: [
       {
+        name: 'this replica',
+        check: () =>
+          draining ? Promise.reject(new Error('shutting down')) : Promise.resolve(undefined),
+      },
+      {
         name: stores.kind === 'redis' ? 'shared state store (Redis)' : 'session store',
         check: () => stores.ping(),
       },
       ...(keySource.readiness ? [keySource.readiness] : []),
     ],
     now,
+    watch() {
+      mapping.watch()
+      secrets.watch()
+      process.on('SIGHUP', reopenAudit)
+    },
+    drain() {
+      draining = true
+    },
     async close() {
       keySource.close?.()
       mapping.stop()
+      secrets.stop()
+      process.off('SIGHUP', reopenAudit)
       await sweep.stop()
+      audit.flush()
       await stores.close()
+      await auditLog.close()
     },
   }
+}
+
+/**
+ * The secret files to read again on rotation. Demo mode made its own ThoughtSpot key and
+ * identity secret (for its simulator and IdP), which no file may replace.
+ */
+function rotatingFiles(config: Config): Config['secrets']['files'] {
+  const { files } = config.secrets
+  if (config.mode !== 'demo') return files
+  return { ...files, tsSecretKey: null, identityHs256Secret: null, orgSecretKeys: {} }
 }

@@ -170,12 +170,14 @@ export function loadConfig(env: Env = process.env): Config {
     mappingFile,
     secrets: {
       tsSecretKey: secrets.tsSecretKey ?? '',
+      orgSecretKeys: secrets.orgSecretKeys,
       // Outside production a missing session secret is replaced by a random one (warned).
       sessionSecrets:
         secrets.sessionSecrets.length > 0
           ? secrets.sessionSecrets
           : [randomBytes(32).toString('base64url')],
       identityHs256Secret: secrets.identityHs256Secret,
+      files: secrets.files,
     },
     warnings: [
       ...warningsOf(file, secrets.sessionSecrets.length > 0),

@@ -33,6 +33,9 @@ const redisUrl = z.string().refine((value) => {
   }
 }, 'must be a redis:// or rediss:// URL, e.g. redis://:password@redis:6379/0')
 
+/** A ThoughtSpot org id as a map key (YAML and JSON keys are strings): 0 or a positive integer. */
+const ORG_ID = /^(0|[1-9]\d{0,9})$/
+
 /** An origin: scheme://host[:port], nothing else. `*` and `null` are refused on purpose. */
 const origin = z
   .string()
@@ -112,7 +115,14 @@ export const configSchema = z
         requestTimeoutMs: positiveInt.default(30_000),
         keepAliveTimeoutMs: positiveInt.default(65_000),
         maxHeaderBytes: byteSize.default(16 * 1024),
-        metricsPort: port.nullable().default(null),
+        metricsPort: port
+          .nullable()
+          .default(null)
+          .describe(
+            'serve /metrics on this port only (keep it off the public network); null = on the main port',
+          ),
+        /** SIGTERM: how long in-flight requests may take to finish before they are cut. */
+        shutdownTimeoutMs: positiveInt.default(20_000),
         cors: z
           .object({ origins: z.array(origin).default([]) })
           .strict()
@@ -141,6 +151,25 @@ export const configSchema = z
           ),
         /** Path of a file holding the secret key; prefer TS_SECRET_KEY_FILE. */
         secretKeyFile: z.string().min(1).nullable().default(null),
+        /** Orgs with a trusted-auth key of their own: org id → path of the file holding it. */
+        orgSecretKeyFiles: z
+          .record(z.string(), z.string().min(1))
+          .superRefine((files, ctx) => {
+            // Checked here rather than as the record's key schema, so the message names the key.
+            for (const key of Object.keys(files)) {
+              if (!ORG_ID.test(key)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: [key],
+                  message: 'must be an org id (a whole number)',
+                })
+              }
+            }
+          })
+          .default({})
+          .describe(
+            'org id → file holding that org’s own trusted-auth key; users mapped to other orgs are minted with the cluster key',
+          ),
         authApi: z.enum(['v2', 'v1']).default('v2'),
         timeoutMs: positiveInt.default(10_000),
         maxConcurrency: positiveInt.default(64),
@@ -210,6 +239,18 @@ export const configSchema = z
           .regex(/^[A-Za-z0-9._:-]{1,64}$/, 'must be 1-64 of [A-Za-z0-9._:-], e.g. "tsbff:"')
           .default('tsbff:')
           .describe('prefix of every Redis key, so that two deployments can share one Redis'),
+      })
+      .strict()
+      .prefault({}),
+    audit: z
+      .object({
+        destination: z
+          .string()
+          .min(1)
+          .default('stdout')
+          .describe(
+            'where audit lines go: stdout (with the other log lines) or the path of a file, appended to and reopened on SIGHUP',
+          ),
       })
       .strict()
       .prefault({}),

@@ -1,12 +1,15 @@
 /**
  * The last middleware: every failure leaves as the SPEC §7 JSON body. A BffError shows its code
  * and (below 500) its message; body-parser's errors become 400/413; anything else is INTERNAL
- * with the cause in the log only — never a stack trace or a secret in the body.
+ * with the cause in the log only — never a stack trace or a secret in the body. A refusal is
+ * handed to the audit trail, which decides whether it is one to record.
  */
 import type { NextFunction, Request, Response } from 'express'
 import { BffError, toErrorBody } from '../errors.js'
+import type { Audit } from '../observability/audit.js'
 import type { Logger } from '../observability/logger.js'
 import type { RequestScope } from '../scope.js'
+import { routeFamily } from './access-log.js'
 
 /** Errors thrown by express/body-parser carry `status` and `type`. */
 function fromHttpError(err: unknown): BffError | undefined {
@@ -21,14 +24,16 @@ function fromHttpError(err: unknown): BffError | undefined {
   return undefined
 }
 
+/** The fall-through route: 404 NOT_FOUND. */
 export function notFound(_req: Request, _res: Response, next: NextFunction): void {
   next(new BffError('NOT_FOUND', 'No such route.'))
 }
 
-export function errorHandler(fallbackLog: Logger) {
+/** The error middleware; `audit` is told of every refusal (4xx, and 503 STORE_UNAVAILABLE). */
+export function errorHandler(fallbackLog: Logger, audit?: Audit) {
   return function errorHandlerMiddleware(
     err: unknown,
-    _req: Request,
+    req: Request,
     res: Response,
     _next: NextFunction,
   ): void {
@@ -48,6 +53,17 @@ export function errorHandler(fallbackLog: Logger) {
         },
         error.message,
       )
+    }
+    if (audit && (error.status < 500 || error.code === 'STORE_UNAVAILABLE')) {
+      audit.refused({
+        requestId: scope?.requestId ?? 'unknown',
+        code: error.code,
+        status: error.status,
+        method: req.method,
+        route: routeFamily(req),
+        username: scope?.user?.username,
+        ip: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      })
     }
     if (res.headersSent) {
       res.destroy()

@@ -126,6 +126,8 @@ export interface RemoteJwksOptions {
   log?: Logger
   /** Retry delays until the first success: the first, doubling up to the last. */
   retryMs?: { first: number; max: number }
+  /** Called after every fetch (the `tsbff_identity_key_fetches_total` metric). */
+  onFetch?: (outcome: 'ok' | 'failed') => void
 }
 
 /** Keys from the identity provider's JWKS; see the module comment for fetching and readiness. */
@@ -137,6 +139,7 @@ export function remoteJwksSource(url: string, options: RemoteJwksOptions = {}): 
   let everFetched = false
 
   const report = (outcome: JwksOutcome): void => {
+    options.onFetch?.(outcome.ok ? 'ok' : 'failed')
     if (outcome.ok) {
       const recovered = !everFetched || logged !== undefined
       everFetched = true

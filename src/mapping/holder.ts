@@ -49,6 +49,8 @@ export interface MappingHolderOptions extends MappingLoadOptions {
   check?: MappingCheck
   /** Default {@link MAPPING_POLL_MS}. */
   pollIntervalMs?: number
+  /** Told of every reload's outcome (metrics): `applied`, or `rejected` (the old one stays). */
+  onOutcome?: (outcome: 'applied' | 'rejected') => void
 }
 
 /** Loads the mapping (throws StartupError listing every problem) and returns its holder. */
@@ -98,8 +100,10 @@ export function createMappingHolder(
         { event: 'mapping.rejected', file, problems },
         'new mapping refused; the previous one stays in force',
       )
+      options.onOutcome?.('rejected')
       return false
     }
+    options.onOutcome?.('applied')
     notify(current)
     return true
   }

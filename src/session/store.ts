@@ -12,7 +12,8 @@ import type { SessionBackend } from '../state/session-store.js'
 export interface SessionOptions {
   cookieName: string
   ttlSeconds: number
-  secrets: readonly string[]
+  /** The secrets in force (first signs, all verify); a function when they may rotate. */
+  secrets: readonly string[] | (() => readonly string[])
   secureCookie: boolean
 }
 
@@ -31,9 +32,15 @@ export function sessionMiddleware(
   backend: SessionBackend,
   options: Readonly<SessionOptions>,
 ): RequestHandler {
+  const { secrets } = options
+  const current = typeof secrets === 'function' ? secrets : () => secrets
+  // express-session keeps the array it is given and reads it on each request, so a rotation
+  // updates that array in place: no restart and no rebuilt middleware (a test guards this).
+  let inForce = current()
+  const live = [...inForce]
   const loadSession = session({
     name: options.cookieName,
-    secret: [...options.secrets],
+    secret: live,
     store: backend.store,
     resave: false,
     saveUninitialized: false,
@@ -47,6 +54,10 @@ export function sessionMiddleware(
     cookie: { ...cookieAttributes(options), maxAge: options.ttlSeconds * 1000 },
   })
   return function sessionLoader(req, res, next) {
+    if (current() !== inForce) {
+      inForce = current()
+      live.splice(0, live.length, ...inForce)
+    }
     loadSession(req, res, (err?: unknown) => {
       next(err === undefined ? undefined : storeUnavailable(err))
     })

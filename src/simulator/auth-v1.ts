@@ -43,9 +43,9 @@ function authToken(ctx: Context): Answer {
   const autoCreate = boolParam(form, 'autocreate') ?? false
   const groups = jsonListParam(form, 'groups')
   if (!form.secret_key) throw new SimError(400, "'secret_key' is required")
-  checkCredentials(ctx.secretKey, form.secret_key, undefined)
   // Without orgid an existing user logs into their last org (§3.1); new users land in org 0.
   const orgId = requestedOrg ?? ctx.state.users.get(username)?.orgIds[0] ?? 0
+  checkCredentials(ctx.state, orgId, form.secret_key, undefined)
   const user = provisionUser(ctx.state, {
     username,
     orgId,

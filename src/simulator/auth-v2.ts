@@ -74,7 +74,7 @@ function mintScoped(ctx: Context, api: 'full' | 'object'): Answer {
   const groups = optArray(body, 'group_identifiers', (value, where) => asString(value, where))
   optObject(body, 'user_parameters') // accepted for its type only: legacy ABAC is not simulated
   const objectId = api === 'object' ? reqString(body, 'object_id') : null
-  checkCredentials(ctx.secretKey, basics.secretKey, basics.password)
+  checkCredentials(ctx.state, orgId, basics.secretKey, basics.password)
   const autoCreate = basics.autoCreate ?? false
   const user = provisionUser(ctx.state, {
     username: basics.username,
@@ -149,10 +149,10 @@ function mintCustom(ctx: Context): Answer {
   if ((persist === 'RESET' || persist === 'NONE') && variableValues !== undefined) {
     throw new SimError(400, `persist_option ${persist} cannot be used with variable_values`)
   }
-  checkCredentials(ctx.secretKey, basics.secretKey, basics.password)
   const existing = ctx.state.users.get(basics.username)
   const orgId =
     orgIdentifier === undefined ? (existing?.orgIds[0] ?? 0) : resolveOrg(ctx.state, orgIdentifier)
+  checkCredentials(ctx.state, orgId, basics.secretKey, basics.password)
   const user = provisionUser(ctx.state, {
     username: basics.username,
     orgId,

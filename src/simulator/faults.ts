@@ -40,25 +40,30 @@ function maintenancePage(): Answer {
 }
 
 /**
- * Resolves true after `ms`, or false as soon as the client goes away or close() runs the cancel
- * it registered in `cancels`. The timer is unref'd, so it never holds the process open.
+ * Resolves true after `ms` or as soon as the state releases slow calls (the registered release
+ * in `releases`), or false as soon as the client goes away or close() runs the cancel it
+ * registered in `cancels`. The timer is unref'd, so it never holds the process open.
  */
 export function waitFor(
   ms: number,
   res: ServerResponse,
   cancels: Set<() => void>,
+  releases: Set<() => void>,
 ): Promise<boolean> {
   return new Promise((resolve) => {
     const finish = (completed: boolean) => {
       clearTimeout(timer)
       cancels.delete(cancel)
+      releases.delete(release)
       res.off('close', cancel)
       resolve(completed)
     }
     const cancel = () => finish(false)
+    const release = () => finish(true)
     const timer = setTimeout(() => finish(true), ms)
     timer.unref()
     cancels.add(cancel)
+    releases.add(release)
     res.once('close', cancel)
   })
 }

@@ -33,7 +33,6 @@ export interface Context {
   req: IncomingMessage
   call: RecordedCall
   state: SimulatorState
-  secretKey: string
   query: URLSearchParams
   cookies: Map<string, string>
 }

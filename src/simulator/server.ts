@@ -52,6 +52,11 @@ export { CATALOGUE, REPORT_SIZE, type CatalogueEntry } from './fake-data.js'
 /** Options of `startSimulator`; only `secretKey` is required. */
 export interface SimulatorOptions {
   secretKey: string
+  /**
+   * Orgs with a trusted-auth key of their own (orgId → key): that key mints in its org only,
+   * while `secretKey` (the Primary Org's) mints in every org. `state.orgSecretKeys` can change.
+   */
+  orgSecretKeys?: Record<number, string>
   /** Default '127.0.0.1'. */
   host?: string
   /** Default 0: an ephemeral port. */
@@ -106,7 +111,6 @@ for (const route of [
 
 interface Runtime {
   state: SimulatorState
-  secretKey: string
   quiet: boolean
   /** Resolves true after `ms`, or false when the call or the simulator goes away first. */
   wait(ms: number, res: ServerResponse): Promise<boolean>
@@ -125,6 +129,10 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
     throw new TypeError('"secretKey" option must be a non-empty string')
   }
   const state = new SimulatorState({
+    secretKey: options.secretKey,
+    orgSecretKeys: new Map(
+      Object.entries(options.orgSecretKeys ?? {}).map(([org, key]) => [Number(org), key]),
+    ),
     groups: options.groups ?? DEFAULT_GROUPS,
     orgs: options.orgs ?? [],
     embedOrigins: checkOrigins(options.embedOrigins ?? []),
@@ -134,9 +142,8 @@ export async function startSimulator(options: SimulatorOptions): Promise<Simulat
   const cancels = new Set<() => void>()
   const runtime: Runtime = {
     state,
-    secretKey: options.secretKey,
     quiet: options.quiet ?? false,
-    wait: (ms, res) => waitFor(ms, res, cancels),
+    wait: (ms, res) => waitFor(ms, res, cancels, state.slowCalls),
   }
   const sockets = new Set<Socket>()
   const server = createServer((req, res) => {
@@ -201,7 +208,6 @@ async function serve(req: IncomingMessage, res: ServerResponse, runtime: Runtime
     req,
     call,
     state: runtime.state,
-    secretKey: runtime.secretKey,
     query: new URLSearchParams(query),
     cookies: parseCookies(req.headers.cookie),
   }

@@ -21,6 +21,9 @@ export type * from './model.js'
 
 /** What `SimulatorState` is built from (startSimulator fills in the defaults). */
 export interface StateOptions {
+  /** The cluster key and the per-org keys, as `startSimulator`'s options describe them. */
+  secretKey: string
+  orgSecretKeys?: ReadonlyMap<number, string>
   groups: readonly string[]
   orgs: readonly number[]
   embedOrigins: readonly string[]
@@ -51,9 +54,17 @@ export class SimulatorState {
   readonly now: () => number
   readonly sessionTtlMs: number
   fault: ActiveFault | null = null
+  /** Calls a 'slow' fault holds right now: each entry lets its call go on. */
+  readonly slowCalls = new Set<() => void>()
+  /** The cluster's trusted-auth key; tests may change it (a key regenerated upstream). */
+  secretKey: string
+  /** Per-org keys (orgId → key); tests may change them. */
+  readonly orgSecretKeys: Map<number, string>
   private nextCallId = 1
 
   constructor(options: StateOptions) {
+    this.secretKey = options.secretKey
+    this.orgSecretKeys = new Map(options.orgSecretKeys)
     this.groups = new Set(options.groups)
     this.orgs = new Set([0, ...options.orgs])
     this.embedOrigins = new Set(options.embedOrigins)
@@ -254,6 +265,13 @@ export class SimulatorState {
   /** Switches the fault off. */
   clearFault(): void {
     this.fault = null
+  }
+
+  /** Lets every call held by a 'slow' fault go on to its real answer now; returns how many. */
+  releaseSlowCalls(): number {
+    const held = [...this.slowCalls]
+    held.forEach((release) => release())
+    return held.length
   }
 
   /** The fault that applies to this request, counting it against `times`. */

@@ -13,20 +13,26 @@ export function sameSecret(given: string, expected: string): boolean {
 }
 
 /**
- * Refuses a mint without the right key. The simulator has no passwords, so a password-only mint
- * is a 401 like a wrong password; with both, the key decides (the spec's reading, §2.1).
+ * Refuses a mint without the right key for `orgId`: the cluster key (the Primary Org's) mints in
+ * every org, an org's own key only in that org. The simulator has no passwords, so a
+ * password-only mint is a 401 like a wrong password; with both, the key decides (the spec's
+ * reading, §2.1).
  */
 export function checkCredentials(
-  expected: string,
+  state: Pick<SimulatorState, 'secretKey' | 'orgSecretKeys'>,
+  orgId: number,
   secretKey: string | undefined,
   password: string | undefined,
 ): void {
   if (!secretKey && !password) {
     throw new SimError(400, 'Either secret_key or password must be provided')
   }
-  if (!secretKey || !sameSecret(secretKey, expected)) {
-    throw new SimError(401, 'Invalid credentials: the secret key or password is wrong')
-  }
+  const orgKey = state.orgSecretKeys.get(orgId)
+  const fits =
+    secretKey !== undefined &&
+    (sameSecret(secretKey, state.secretKey) ||
+      (orgKey !== undefined && sameSecret(secretKey, orgKey)))
+  if (!fits) throw new SimError(401, 'Invalid credentials: the secret key or password is wrong')
 }
 
 /** What a mint asks of JIT provisioning. */

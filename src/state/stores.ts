@@ -4,9 +4,8 @@
  * replica, the Redis bundle when `redis.url` is set. Nothing in the request path knows which.
  */
 import type { Config } from '../config/load.js'
-import type { Logger } from '../observability/logger.js'
 import { memoryLock, type Lock } from './lock.js'
-import { createRedisStores } from './redis/stores.js'
+import { createRedisStores, type RedisStoresContext } from './redis/stores.js'
 import { memoryRateBucket, type RateBucket } from './rate-bucket.js'
 import { memoryRateLimit, type LimitSpec, type RateLimit } from './rate-limit.js'
 import { memorySessionBackend, type SessionBackend } from './session-store.js'
@@ -117,7 +116,7 @@ export function createMemoryStores(
 /** The deployment's shared state, as the config names it: memory, or Redis when `redis.url` is set. */
 export function createStores(
   config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis' | 'session' | 'secrets'>,
-  context: { log: Logger; now: () => number; onRedisError?: (err: Error) => void },
+  context: RedisStoresContext,
 ): Stores {
   return config.redis.url === null
     ? createMemoryStores(config, context.now)

@@ -17,17 +17,31 @@ export interface UpstreamBudget {
 /** No limits at all, for tests of the forwarder alone. */
 export const unlimitedBudget: UpstreamBudget = { acquire: () => Promise.resolve(() => undefined) }
 
+/** Why a request got no budget: none within `queueTimeoutMs`, or the rate store failed. */
+export type BudgetRejection = 'queue_timeout' | 'store_error'
+
+/** Told of every grant and refusal (metrics). */
+export interface BudgetObserver {
+  /** A request was granted after waiting `waitMs` (0: at once). */
+  granted(waitMs: number): void
+  rejected(reason: BudgetRejection): void
+}
+
 /** Options of {@link createUpstreamBudget}. */
 export interface BudgetOptions {
   maxConcurrency: number
   queueTimeoutMs: number
   rate: RateBucket
+  observer?: BudgetObserver
+  /** Millisecond clock for the waits the observer is told of; default `performance.now`. */
+  now?: () => number
 }
 
 interface Waiter {
   resolve: (release: () => void) => void
   reject: (err: unknown) => void
   timer: NodeJS.Timeout
+  queuedAt: number
 }
 
 function refusal(): BffError {
@@ -36,10 +50,15 @@ function refusal(): BffError {
   })
 }
 
-/** The budget; `inFlight()` tells how many granted requests have not been released. */
+/**
+ * The budget; `inFlight()` tells how many granted requests have not been released, `queued()`
+ * how many wait.
+ */
 export function createUpstreamBudget(
   options: Readonly<BudgetOptions>,
-): UpstreamBudget & { inFlight(): number } {
+): UpstreamBudget & { inFlight(): number; queued(): number } {
+  const { observer } = options
+  const now = options.now ?? (() => performance.now())
   const queue: Waiter[] = []
   let inFlight = 0
   let pumping = false
@@ -71,7 +90,10 @@ export function createUpstreamBudget(
           grant = await options.rate.take(Math.min(queue.length, options.maxConcurrency - inFlight))
         } catch (err) {
           const waiter = queue.shift()
-          if (waiter) settle(waiter, () => waiter.reject(err))
+          if (waiter) {
+            observer?.rejected('store_error')
+            settle(waiter, () => waiter.reject(err))
+          }
           continue
         }
         if (grant.granted === 0) {
@@ -88,6 +110,7 @@ export function createUpstreamBudget(
           const waiter = queue.shift()
           if (!waiter) return
           inFlight++
+          observer?.granted(now() - waiter.queuedAt)
           settle(waiter, () => waiter.resolve(releaser()))
         }
       }
@@ -110,8 +133,10 @@ export function createUpstreamBudget(
           timer: setTimeout(() => {
             const index = queue.indexOf(waiter)
             if (index >= 0) queue.splice(index, 1)
+            observer?.rejected('queue_timeout')
             reject(refusal())
           }, options.queueTimeoutMs),
+          queuedAt: now(),
         }
         waiter.timer.unref()
         queue.push(waiter)
@@ -119,5 +144,6 @@ export function createUpstreamBudget(
       })
     },
     inFlight: () => inFlight,
+    queued: () => queue.length,
   }
 }

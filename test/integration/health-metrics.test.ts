@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import request from 'supertest'
-import { createMetricsApp } from '../../src/observability/metrics.js'
 import { startStack, type Stack } from '../helpers/start.js'
 import { storesWithFailingSessions, storesWithFlakySessions } from '../helpers/stores.js'
 
@@ -59,6 +57,19 @@ describe('with a session store that does not answer', () => {
   })
 })
 
+it('/readyz is 503 once shutdown has begun, so balancers stop sending; /healthz stays 200', async () => {
+  const stopping = await startStack()
+  try {
+    stopping.services.drain()
+    const ready = await stopping.request.get('/readyz')
+    assert.equal(ready.status, 503)
+    assert.match(ready.body.reason, /shutting down/)
+    assert.equal((await stopping.request.get('/healthz')).status, 200)
+  } finally {
+    await stopping.close()
+  }
+})
+
 it('unknown routes are a JSON 404, never an HTML page', async () => {
   const response = await stack.request.get('/nope/../etc')
   assert.equal(response.status, 404)
@@ -70,7 +81,7 @@ it('/metrics exposes the documented counters with no usernames or raw paths as l
   await stack.request.get('/ts/auth/token').set('Authorization', `Bearer ${jwt}`)
   await stack.request.get('/ts/auth/token').set('Authorization', `Bearer ${jwt}`)
   await stack.request.get('/ts/api/rest/2.0/some/raw/path-xyz')
-  const metrics = await request(createMetricsApp(stack.services.metrics.registry)).get('/metrics')
+  const metrics = await stack.request.get('/metrics')
   assert.equal(metrics.status, 200)
   for (const name of [
     'tsbff_http_requests_total',

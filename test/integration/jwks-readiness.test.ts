@@ -104,6 +104,9 @@ describe('/readyz with a JWKS key source', () => {
         .get('/ts/session')
         .set('Authorization', `Bearer ${await sign(stack.clock.now())}`)
       assert.equal(login.status, 200, login.text)
+      const metrics = await stack.request.get('/metrics')
+      assert.match(metrics.text, /^tsbff_identity_key_fetches_total\{outcome="failed"\} [1-9]/m)
+      assert.match(metrics.text, /^tsbff_identity_key_fetches_total\{outcome="ok"\} [1-9]/m)
     } finally {
       await stack.close()
     }

@@ -136,6 +136,16 @@ describe('faults', () => {
     assert.ok(Date.now() - started >= 290)
   })
 
+  it("releaseSlowCalls() lets a call held by 'slow' go on to its real answer", async (t) => {
+    const sim = await start(t)
+    sim.state.setFault({ mode: 'slow', delayMs: 600_000 })
+    const pending = get(sim, `${V2}/auth/session/user`)
+    while (sim.state.slowCalls.size === 0) await new Promise((resolve) => setTimeout(resolve, 5))
+    assert.equal(sim.state.releaseSlowCalls(), 1)
+    assert.equal((await pending).status, 401)
+    assert.equal(sim.state.slowCalls.size, 0)
+  })
+
   it('close() resolves promptly with a slow call pending and keep-alive sockets open', async () => {
     const sim = await startSimulator({ secretKey: SECRET, quiet: true })
     await (await fetch(`${sim.url}/nowhere`)).text() // leaves a keep-alive socket

@@ -17,9 +17,10 @@ import { StartupError } from '../../src/errors.js'
 import { configSchema } from '../../src/config/schema.js'
 import { ROOT } from '../helpers/child-process.js'
 
-/** Dotted paths of every leaf of the built-in defaults (lists are leaves). */
+/** Dotted paths of every leaf of the built-in defaults (lists and empty maps are leaves). */
 function leaves(node: unknown, path: string[] = []): string[] {
   if (node === null || typeof node !== 'object' || Array.isArray(node)) return [path.join('.')]
+  if (Object.keys(node).length === 0) return [path.join('.')]
   return Object.entries(node).flatMap(([key, value]) => leaves(value, [...path, key]))
 }
 

@@ -46,10 +46,16 @@ export function describeRedisUrl(url: string): string {
   }
 }
 
+/**
+ * Told of every Redis failure (metrics): a connection error (each failed attempt while Redis is
+ * down), or a command that failed or timed out.
+ */
+export type RedisErrorHook = (err: Error, kind: 'connection' | 'command') => void
+
 /** Opens the connection (in the background: readiness reports it until it is up). */
 export function connectRedis(
   url: string,
-  options: { prefix: string; log: Logger; onError?: (err: Error) => void },
+  options: { prefix: string; log: Logger; onError?: RedisErrorHook },
 ): RedisConnection {
   const client = new Redis(url, {
     enableOfflineQueue: false,
@@ -66,7 +72,7 @@ export function connectRedis(
   const where = describeRedisUrl(url)
   let lastLogged = 0
   client.on('error', (err: Error) => {
-    options.onError?.(err)
+    options.onError?.(err, 'connection')
     const now = Date.now()
     if (now - lastLogged < ERROR_LOG_INTERVAL_MS) return
     lastLogged = now
@@ -90,6 +96,7 @@ export function connectRedis(
         return await operation()
       } catch (err) {
         if (err instanceof BffError) throw err
+        options.onError?.(err instanceof Error ? err : new Error(String(err)), 'command')
         throw redisUnavailable(err)
       }
     },

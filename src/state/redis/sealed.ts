@@ -35,15 +35,30 @@ function derive(secret: string, salt: string): DerivedKey {
 /**
  * A sealer over the session secrets (first seals, all open). `salt` is the deployment's key
  * prefix, so two deployments sharing one Redis and one secret still cannot open each other's
- * values.
+ * values. Given a function, the secrets are asked for at each use and the keys derived again
+ * whenever it returns another list (rotation without a restart).
  */
-export function createSealer(secrets: readonly string[], salt: string): Sealer {
-  if (secrets.length === 0) throw new Error('sealing needs at least one secret')
-  const keys = secrets.map((secret) => derive(secret, salt))
-  const byKid = new Map(keys.map((entry) => [entry.kid, entry.key]))
-  const sealing = keys[0] as DerivedKey
+export function createSealer(
+  secrets: readonly string[] | (() => readonly string[]),
+  salt: string,
+): Sealer {
+  const current = typeof secrets === 'function' ? secrets : () => secrets
+  let derived: { from: readonly string[]; byKid: Map<string, Buffer>; sealing: DerivedKey } | null =
+    null
+  const keysNow = () => {
+    const list = current()
+    if (derived?.from !== list) {
+      if (list.length === 0) throw new Error('sealing needs at least one secret')
+      const keys = list.map((secret) => derive(secret, salt))
+      const byKid = new Map(keys.map((entry) => [entry.kid, entry.key]))
+      derived = { from: list, byKid, sealing: keys[0] as DerivedKey }
+    }
+    return derived
+  }
+  keysNow()
   return {
     seal(plaintext, aad) {
+      const { sealing } = keysNow()
       const iv = randomBytes(IV_BYTES)
       const cipher = createCipheriv('aes-256-gcm', sealing.key, iv)
       cipher.setAAD(Buffer.from(aad, 'utf8'))
@@ -59,7 +74,7 @@ export function createSealer(secrets: readonly string[], salt: string): Sealer {
     open(sealed, aad) {
       const [version, kid, iv, body, tag] = sealed.split('.')
       if (version !== VERSION || !kid || !iv || body === undefined || !tag) return null
-      const key = byKid.get(kid)
+      const key = keysNow().byKid.get(kid)
       if (!key) return null
       try {
         const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))

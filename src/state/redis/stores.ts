@@ -5,7 +5,7 @@
 import type { Config } from '../../config/load.js'
 import type { Logger } from '../../observability/logger.js'
 import { buildLimits, type Stores } from '../stores.js'
-import { connectRedis } from './connection.js'
+import { connectRedis, type RedisErrorHook } from './connection.js'
 import { redisLock } from './lock.js'
 import { redisRateBucket } from './rate-bucket.js'
 import { redisRateLimit } from './rate-limit.js'
@@ -13,10 +13,19 @@ import { createSealer } from './sealed.js'
 import { redisSessionBackend } from './session-store.js'
 import { RedisTokenCache } from './token-cache.js'
 
+/** What the Redis bundle is given besides the config. */
+export interface RedisStoresContext {
+  log: Logger
+  now: () => number
+  onRedisError?: RedisErrorHook
+  /** The session secrets in force, when they may rotate (else the config's). */
+  sessionSecrets?: () => readonly string[]
+}
+
 /** State shared by every replica through the Redis at `config.redis.url`. */
 export function createRedisStores(
   config: Pick<Config, 'rateLimits' | 'thoughtspot' | 'redis' | 'secrets'>,
-  context: { log: Logger; now: () => number; onRedisError?: (err: Error) => void },
+  context: RedisStoresContext,
 ): Stores {
   const url = config.redis.url
   if (url === null) throw new Error('createRedisStores needs redis.url')
@@ -25,7 +34,10 @@ export function createRedisStores(
     log: context.log,
     ...(context.onRedisError ? { onError: context.onRedisError } : {}),
   })
-  const sealer = createSealer(config.secrets.sessionSecrets, config.redis.keyPrefix)
+  const sealer = createSealer(
+    context.sessionSecrets ?? config.secrets.sessionSecrets,
+    config.redis.keyPrefix,
+  )
   return {
     kind: 'redis',
     sessions: redisSessionBackend(redis, sealer),

@@ -183,3 +183,45 @@ describe('createUpstreamBudget', () => {
     assert.ok(performance.now() - started >= 250, 'three refills of ~100 ms each')
   })
 })
+
+describe('the budget observer', () => {
+  it('is told of each grant with its wait, and of each refusal with its reason', async () => {
+    let clock = 1000
+    const told: string[] = []
+    const budget = createUpstreamBudget({
+      maxConcurrency: 1,
+      rate: memoryRateBucket(10_000),
+      queueTimeoutMs: 20,
+      now: () => clock,
+      observer: {
+        granted: (waitMs) => told.push(`granted ${waitMs}`),
+        rejected: (reason) => told.push(`rejected ${reason}`),
+      },
+    })
+    const first = await budget.acquire()
+    const waiting = budget.acquire()
+    assert.equal(budget.queued(), 1)
+    clock += 7
+    first()
+    ;(await waiting)()
+    await assert.rejects(
+      alive(Promise.all([budget.acquire(), budget.acquire()])),
+      (err: unknown) => err instanceof BffError && err.code === 'RATE_LIMITED',
+    )
+    assert.deepEqual(told.slice(0, 3), ['granted 0', 'granted 7', 'granted 0'])
+    assert.ok(told.includes('rejected queue_timeout'))
+    assert.equal(budget.queued(), 0)
+  })
+
+  it('reports a rate store that fails as store_error', async () => {
+    const told: string[] = []
+    const budget = createUpstreamBudget({
+      maxConcurrency: 1,
+      rate: { take: () => Promise.reject(new Error('redis down')) },
+      queueTimeoutMs: 1000,
+      observer: { granted: () => told.push('granted'), rejected: (reason) => told.push(reason) },
+    })
+    await assert.rejects(alive(budget.acquire()), /redis down/)
+    assert.deepEqual(told, ['store_error'])
+  })
+})
