@@ -82,7 +82,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
 
   // Every request
   app.use(requestId(log, now)) //                     request id, scope, scoped logger
-  app.use(accessLog(metrics, now)) //                 access line + metrics when it finishes
+  app.use(accessLog(metrics, log, now)) //            access line + metrics when it finishes
   app.use(securityHeaders({ plainHttp: !secureCookie })) // helmet
   app.use(healthRoutes(services.readiness)) //        /healthz, /readyz: no auth, no limits
   if (config.server.metricsPort === null) app.use(metricsRoutes(metrics.registry)) // else its port

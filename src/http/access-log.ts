@@ -3,6 +3,7 @@
  * label is the route family (never the raw path or a username), so metric cardinality stays flat.
  */
 import type { NextFunction, Request, Response } from 'express'
+import { accessLogger, type Logger } from '../observability/logger.js'
 import type { Metrics } from '../observability/metrics.js'
 import { scopeOf } from '../scope.js'
 
@@ -36,14 +37,16 @@ export function routeFamily(req: Request): string {
 }
 
 /** Middleware: on finish, the access line and `tsbff_http_requests_total`. */
-export function accessLog(metrics: Metrics, now: () => number = Date.now) {
+export function accessLog(metrics: Metrics, log: Logger, now: () => number = Date.now) {
+  const lines = accessLogger(log)
   return function accessLogMiddleware(req: Request, res: Response, next: NextFunction): void {
     res.on('finish', () => {
       const scope = scopeOf(res)
       const route = routeFamily(req)
       metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) })
-      scope.log.info(
+      lines.info(
         {
+          requestId: scope.requestId,
           event: 'http.request',
           method: req.method,
           route,

@@ -15,9 +15,14 @@ export function requestId(log: Logger, now: () => number = Date.now) {
     const given = req.headers['x-request-id']
     const id = typeof given === 'string' && SANE_ID.test(given) ? given : randomUUID()
     res.setHeader('x-request-id', id)
+    // The child logger is made when a step first logs: most requests log only their access
+    // line, which carries the id itself.
+    let child: Logger | undefined
     const scope: RequestScope = {
       requestId: id,
-      log: log.child({ requestId: id }),
+      get log() {
+        return (child ??= log.child({ requestId: id }))
+      },
       startedAt: now(),
     }
     res.locals.scope = scope

