@@ -3,10 +3,15 @@
  * `node --import tsx <script>` from the repo root, with an environment scrubbed of everything
  * that configures them, on a free loopback port. Every child is killed when the test process
  * exits; `stopAll()` in an `after` hook kills the ones a failed test left running sooner.
+ * `stop()` and `stopAll()` run the leak check over what a child printed: no secret it was given
+ * (by variable or by file) may appear in its output.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { isAbsolute, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { assertNoLeaks, findLeaks } from './leak-check.js'
 
 /** The repository root: children run there, and scripts are given relative to it. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url))
@@ -78,6 +83,38 @@ export interface Child {
 }
 
 const children = new Set<Child>()
+/** Children whose output has not been leak-checked yet (running or ended). */
+const unchecked = new Set<Child>()
+const secretsOf = new WeakMap<Child, string[]>()
+
+/** Variables whose value (or, for `*_FILE`, whose file's content) is a credential. */
+const SECRET_VARIABLE = /(SECRET|_KEY|PASSWORD)(_FILE)?$/
+
+/** The credentials `env` hands a child: values, comma lists split, files read. */
+function secretsIn(env: Record<string, string>): string[] {
+  const found: string[] = []
+  for (const [name, value] of Object.entries(env)) {
+    if (!SECRET_VARIABLE.test(name)) continue
+    if (name.endsWith('_FILE')) {
+      const path = isAbsolute(value) ? value : join(ROOT, value)
+      if (existsSync(path)) found.push(readFileSync(path, 'utf8').trim())
+    } else found.push(...value.split(','), value)
+  }
+  return found.map((value) => value.trim())
+}
+
+function leakCheck(checked: readonly Child[]): void {
+  for (const each of checked) {
+    unchecked.delete(each)
+    const { stdout, stderr } = each.output()
+    const leaks = findLeaks(
+      { secrets: secretsOf.get(each) ?? [], heldCredentials: [], tokens: [] },
+      [...stdout.split('\n'), ...stderr.split('\n')],
+      [],
+    )
+    assertNoLeaks(leaks, `a child process (${each.child.spawnargs.slice(-1).join(' ')})`)
+  }
+}
 
 const hasExited = ({ child }: Child): boolean =>
   child.exitCode !== null || child.signalCode !== null
@@ -110,15 +147,22 @@ export function spawnNode(script: string, env: Record<string, string>): Child {
     transcript: () => `\n--- stdout\n${stdout}\n--- stderr\n${stderr}`,
     exited,
     async stop(timeoutMs = STOP_TIMEOUT_MS) {
-      if (hasExited(running)) return exited
+      if (hasExited(running)) {
+        const code = await exited
+        leakCheck([running])
+        return code
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
       child.kill('SIGTERM')
       const code = await exited
       clearTimeout(timer)
+      leakCheck([running])
       return code
     },
   }
   children.add(running)
+  unchecked.add(running)
+  secretsOf.set(running, secretsIn(env))
   return running
 }
 
@@ -158,9 +202,13 @@ export async function waitFor(
   }
 }
 
-/** SIGKILLs every child that is still running and waits until they have ended. */
+/**
+ * SIGKILLs every child that is still running, waits until they have ended, then leak-checks
+ * every child started since the last check.
+ */
 export async function stopAll(): Promise<void> {
   const running = [...children]
   for (const each of running) if (!hasExited(each)) each.child.kill('SIGKILL')
   await Promise.all(running.map((each) => each.exited))
+  leakCheck([...unchecked])
 }

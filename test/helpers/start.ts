@@ -18,6 +18,7 @@ import { createServices, type Services } from '../../src/services.js'
 import { startSimulator, type Simulator } from '../../src/simulator/server.js'
 import type { Stores } from '../../src/state/stores.js'
 import { testClock, type TestClock } from './clock.js'
+import { assertNoLeaks, findLeaks, recordResponses, type Credentials } from './leak-check.js'
 import {
   signAppJwt,
   TEST_AUDIENCE,
@@ -68,12 +69,20 @@ export interface Stack {
   clock: TestClock
   /** Every log line written, as raw JSON text. */
   logs: string[]
+  /** Every response the BFF sent (header block and body), for the leak check. */
+  responses: ReturnType<typeof recordResponses>
+  /** What the leak check would find now; `close()` fails when it finds anything. */
+  leaks(): ReturnType<typeof findLeaks>
   dir: string
   mappingFile: string
   jwt(claims: Record<string, unknown>, options?: Partial<SignOptions>): Promise<string>
   /** Logs in with a bearer JWT; returns the Cookie header value for later requests. */
   login(claims: Record<string, unknown>): Promise<string>
-  close(): Promise<void>
+  /**
+   * Stops everything, then runs the leak check over every log line and response. Only a test
+   * of the leak check itself passes `{ leakCheck: false }`, after asserting what it found.
+   */
+  close(options?: { leakCheck?: boolean }): Promise<void>
 }
 
 function merge(
@@ -173,13 +182,31 @@ async function startBff(
   const app = createApp(services)
   // The same listener as main.ts: its timeouts and header limits from the config.
   const server: Server = await listen(app, config.server, 0, '127.0.0.1')
+  const responses = recordResponses(server)
   const address = server.address()
   const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`
 
   const jwt = (
     claims: Record<string, unknown>,
     extra: Partial<SignOptions> = {},
-  ): Promise<string> => signAppJwt(claims, { now: clock.now, ...extra })
+  ): Promise<string> =>
+    signAppJwt(claims, { now: clock.now, ...extra }).then((token) => {
+      signedJwts.push(token)
+      return token
+    })
+  const signedJwts: string[] = []
+  const { secrets } = config
+  const credentials = (): Credentials => ({
+    secrets: [
+      secrets.tsSecretKey,
+      ...Object.values(secrets.orgSecretKeys),
+      ...secrets.sessionSecrets,
+      secrets.identityHs256Secret ?? '',
+    ],
+    heldCredentials: [...signedJwts, ...simulator.state.sessions.keys()],
+    tokens: [...simulator.state.tokens.keys()],
+  })
+  const leaks = (): ReturnType<typeof findLeaks> => findLeaks(credentials(), logs, responses)
 
   return {
     url,
@@ -188,6 +215,8 @@ async function startBff(
     services,
     clock,
     logs,
+    responses,
+    leaks,
     dir,
     mappingFile,
     jwt,
@@ -203,12 +232,15 @@ async function startBff(
       if (!cookie) throw new Error('login set no cookie')
       return cookie
     },
-    async close() {
+    async close({ leakCheck = true } = {}) {
       server.closeAllConnections()
       await new Promise((resolve) => server.close(resolve))
       await services.close()
+      // Read before a simulator of its own goes: its tokens and sessions are what to look for.
+      const found = leakCheck ? leaks() : []
       if (ownSimulator) await simulator.close()
       rmSync(dir, { recursive: true, force: true })
+      assertNoLeaks(found, 'this test stack')
     },
   }
 }
