@@ -54,10 +54,15 @@ function evaluate(loaded: LoadedMapping, user: AppUser): Evaluation {
 }
 
 /**
- * Maps a user or throws NOT_MAPPED / DENIED (both 403). With `log`, a denial is logged with its
+ * Maps a user or throws NOT_MAPPED / DENIED (both 403). With `logTo`, a denial is logged with its
  * reason: a deny rule at info (policy), an unusable row-filter claim at warn (the IdP's data).
+ * `logTo.log` is read only then: a request scope makes its logger when first asked.
  */
-export function mapOrRefuse(holder: MappingHolder, user: AppUser, log?: Logger): Access {
+export function mapOrRefuse(
+  holder: MappingHolder,
+  user: AppUser,
+  logTo?: { readonly log: Logger },
+): Access {
   const result = evaluate(holder.current(), user)
   switch (result.outcome) {
     case 'mapped':
@@ -69,8 +74,8 @@ export function mapOrRefuse(holder: MappingHolder, user: AppUser, log?: Logger):
       )
     case 'denied': {
       const fields = { event: 'mapping.denied', username: user.username, ...denialFields(result) }
-      if (result.reason === 'rule') log?.info(fields, 'user denied by a mapping rule')
-      else log?.warn(fields, 'user denied: a row-filter claim cannot be used')
+      if (result.reason === 'rule') logTo?.log.info(fields, 'user denied by a mapping rule')
+      else logTo?.log.warn(fields, 'user denied: a row-filter claim cannot be used')
       throw refusal(result)
     }
   }
@@ -80,7 +85,7 @@ export function mapOrRefuse(holder: MappingHolder, user: AppUser, log?: Logger):
 export function createMapUser(holder: MappingHolder) {
   return function mapUser(_req: Request, res: Response, next: NextFunction): void {
     const scope = scopeOf(res)
-    scope.access = mapOrRefuse(holder, userOf(res), scope.log)
+    scope.access = mapOrRefuse(holder, userOf(res), scope)
     next()
   }
 }

@@ -45,7 +45,12 @@ export function createProxyCredentials(options: Readonly<CredentialOptions>): Pr
         user: userOf(res),
         access: accessOf(res),
         requestId: scope.requestId,
-        log: scope.log,
+        // Read only when a step logs: most calls never do, and it costs a child logger.
+        get log() {
+          return scope.log
+        },
+        scope: FULL,
+        fresh: renew,
       }
       if (usesHeldSession(res)) {
         const cookie = await heldSessions.cookieFor(request)
@@ -54,7 +59,7 @@ export function createProxyCredentials(options: Readonly<CredentialOptions>): Pr
           secrets: cookie.split('; ').map((pair) => pair.slice(pair.indexOf('=') + 1)),
         }
       }
-      const token = await tokens.getToken({ ...request, scope: FULL, fresh: renew })
+      const token = await tokens.getToken(request)
       return { headers: { authorization: `Bearer ${token.token}` }, secrets: [token.token] }
     },
     drop(res) {

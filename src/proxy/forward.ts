@@ -187,7 +187,10 @@ export function createForwarder(options: Readonly<ForwarderOptions>) {
         requestId: scope.requestId,
         method: res.req.method,
         path: targetOf(res).path,
-        log: scope.log,
+        // A getter: the child logger is made only if the answer has something to warn about.
+        get log() {
+          return scope.log
+        },
         // Streaming holds the budget slot until the upstream body is done.
         onStreaming: () => {
           call.settled = true

@@ -19,6 +19,29 @@ it('/healthz and /readyz answer 200 with helmet headers and a request id', async
   assert.equal(ready.body.status, 'ready')
 })
 
+it('writes one access line per request: its id, route family, status and user, never the query', async () => {
+  const bearer = `Bearer ${await stack.jwt({ sub: 'access-line@acme.com' })}`
+  const response = await stack.request
+    .get('/ts/auth/token?fresh=true&objectId=0b1e5c1e-5ec2-4e7a-9b8f-5ecae7f00d42')
+    .set('Authorization', bearer)
+  assert.equal(response.status, 200)
+  const lines = stack.logs
+    .map((line) => JSON.parse(line) as Record<string, unknown>)
+    .filter(
+      (entry) =>
+        entry.event === 'http.request' && entry.requestId === response.headers['x-request-id'],
+    )
+  assert.equal(lines.length, 1)
+  const [line] = lines
+  assert.equal(line?.route, '/ts/auth/token')
+  assert.equal(line?.path, '/ts/auth/token')
+  assert.equal(line?.status, 200)
+  assert.equal(line?.user, 'access-line@acme.com')
+  assert.equal(line?.level, 'info')
+  assert.equal(typeof line?.ms, 'number')
+  assert.ok(!JSON.stringify(line).includes('0b1e5c1e-5ec2-4e7a-9b8f-5ecae7f00d42'))
+})
+
 describe('with a session store that does not answer', () => {
   let down: Stack
   before(async () => {

@@ -58,6 +58,11 @@ describe('row-filter claims that cannot be used', () => {
       assert.equal(logged?.reason, 'attribute')
       assert.equal(logged?.claim, 'region')
       assert.equal(logged?.level, 'warn')
+      assert.equal(
+        logged?.requestId,
+        response.headers['x-request-id'],
+        'the line names its request',
+      )
     })
   }
 
