@@ -3,13 +3,14 @@
  * request meets them — where it is identified, limited, authenticated, mapped, minted and
  * forwarded. docs/ARCHITECTURE.md draws the same path and names each step's file.
  */
-import express, { Router, type Express } from 'express'
+import type { Express, Router } from 'express'
 import { accessLog } from './http/access-log.js'
 import { readBody, refuseDeclaredOversize } from './http/body.js'
 import { errorHandler, notFound } from './http/error-handler.js'
 import { healthRoutes } from './http/health.js'
 import { limitPerIp, limitPerUser } from './http/rate-limit.js'
 import { requestId } from './http/request-id.js'
+import { exactApp, exactRouter } from './http/routing.js'
 import { cors, csrf, noStore, securityHeaders } from './http/security.js'
 import { createAuthenticate } from './identity/authenticate.js'
 import { createMapUser, requireFullAccess } from './mapping/map-user.js'
@@ -72,7 +73,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   })
   const token = issueToken(tokens)
 
-  const app = express()
+  const app = exactApp() // /TS/session or /ts/session/ is not /ts/session: 404
   app.disable('x-powered-by')
   // `true` means the one proxy in front of us, never "everyone": trusting every hop would let a
   // client choose its own IP (per-IP limits) through a forged X-Forwarded-For.
@@ -103,7 +104,7 @@ export function createApp(services: Services, extras: AppExtras = {}): Express {
   app.get('/ts/auth/token', authenticate, perUser, checkCsrf, mapped, token)
 
   // The proxy: /ts/api/rest/2.0/* and /ts/callosum/v1/*
-  const proxy = Router()
+  const proxy = exactRouter()
   proxy.use(resolveTarget) //                   path checked, API named    → 400 BAD_PATH | 404
   proxy.use(authenticate, perUser, checkCsrf) // who, per-user budget, CSRF → 401 | 429 | 403
   proxy.use(mapped, requireFullAccess) //       mapped, FULL access only   → 401 | 403

@@ -8,9 +8,10 @@
 import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import express, { Router, type Request, type Response } from 'express'
+import express, { type Request, type Response, type Router } from 'express'
 import { SignJWT } from 'jose'
 import { BffError } from '../errors.js'
+import { exactRouter } from '../http/routing.js'
 import { CATALOGUE } from '../simulator/server.js'
 import { DEMO_AUDIENCE, DEMO_ISSUER, DEMO_USERS, demoUser } from './users.js'
 
@@ -38,7 +39,7 @@ const WORKSHEET = CATALOGUE.find((item) => item.name === 'Retail Sales')
 /** POST /demo/idp/login `{ user }` → `{ jwt }`: the app JWT a real login would produce. */
 export function demoIdpRoutes(idpSecret: string): Router {
   const key = new TextEncoder().encode(idpSecret)
-  const router = Router()
+  const router = exactRouter()
   router.post(
     '/demo/idp/login',
     express.json({ limit: '1kb' }),
@@ -105,7 +106,7 @@ export function demoConfig(options: DemoPageOptions) {
 
 /** The built page, or a page that says how to build it. */
 function servePage(options: DemoPageOptions): Router {
-  const router = Router()
+  const router = exactRouter()
   const policy = demoPagePolicy(options)
   const withPolicy = (res: Response): void => {
     res.setHeader('Content-Security-Policy', policy)
@@ -129,7 +130,7 @@ function servePage(options: DemoPageOptions): Router {
 
 /** Everything demo mode mounts: the IdP, the page's config and the page. */
 export function demoRoutes(idpSecret: string, options: DemoPageOptions): Router {
-  const router = Router()
+  const router = exactRouter()
   router.use(demoIdpRoutes(idpSecret))
   router.use(servePage(options))
   return router

@@ -4,9 +4,9 @@
  * is a 503 NOT_READY naming each dependency that does not answer, so an operator reading the
  * probe knows where to look.
  */
-import { Router } from 'express'
 import { BffError, toErrorBody } from '../errors.js'
 import { scopeOf } from '../scope.js'
+import { exactRouter } from './routing.js'
 
 /** One readiness check: resolves when its dependency answers; its rejection's message says why. */
 export interface ReadinessCheck {
@@ -38,7 +38,7 @@ async function run(check: ReadinessCheck, timeoutMs: number): Promise<string | n
 
 /** The two probe routes. */
 export function healthRoutes(checks: readonly ReadinessCheck[], timeoutMs = READY_TIMEOUT_MS) {
-  const router = Router()
+  const router = exactRouter()
   router.get('/healthz', function liveness(_req, res) {
     res.json({ status: 'ok' })
   })

@@ -4,8 +4,9 @@
  * has a fixed, small set of values (route families, outcomes, reasons), so the number of series
  * stays the same however many users and paths there are.
  */
-import express, { Router, type Express } from 'express'
+import type { Express, Router } from 'express'
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { exactApp, exactRouter } from '../http/routing.js'
 
 /** What the upstream budget reports for the load gauges. */
 export interface UpstreamLoad {
@@ -153,7 +154,7 @@ export function createMetrics(options: { defaultMetrics?: boolean } = {}): Metri
 
 /** GET /metrics over `registry`: on the main app while `server.metricsPort` is null. */
 export function metricsRoutes(registry: Registry): Router {
-  const router = Router()
+  const router = exactRouter()
   router.get('/metrics', async function metricsRoute(_req, res) {
     res.type(registry.contentType).send(await registry.metrics())
   })
@@ -162,7 +163,7 @@ export function metricsRoutes(registry: Registry): Router {
 
 /** The /metrics app of `server.metricsPort`: that port serves nothing else. */
 export function createMetricsApp(registry: Registry): Express {
-  const app = express()
+  const app = exactApp()
   app.disable('x-powered-by')
   app.use(metricsRoutes(registry))
   return app

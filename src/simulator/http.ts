@@ -13,6 +13,8 @@ export interface Answer {
   body?: Buffer
   /** Write the body in several chunks, so a proxy in between has to stream it. */
   chunked?: boolean
+  /** Announce the whole body's length, send half of it, then drop the connection. */
+  cutOff?: boolean
 }
 
 /** A refusal with ThoughtSpot's status; `debug` never contains anything from the request. */

@@ -114,7 +114,26 @@ export interface SimSession {
 }
 
 /** What the fault switch makes the simulator do; see `FaultOptions`. */
-export type FaultMode = 'down' | 'slow' | 'unauthorized' | 'rateLimited' | 'maintenance' | 'error'
+export type FaultMode =
+  'down' | 'slow' | 'unauthorized' | 'rateLimited' | 'maintenance' | 'error' | 'garbage'
+
+/**
+ * The broken answers of the 'garbage' fault: a JSON type over a body that is cut short
+ * (`truncated-json`) or is not JSON at all (`not-json`), JSON labelled `text/plain`
+ * (`wrong-type`), bytes that are no text in any charset (`binary`), an error status over a
+ * non-JSON body (`error-not-json`), and an answer whose connection drops before the body its
+ * Content-Length announced has arrived (`cut-off`).
+ */
+export const GARBAGE_KINDS = [
+  'truncated-json',
+  'not-json',
+  'wrong-type',
+  'binary',
+  'error-not-json',
+  'cut-off',
+] as const
+/** One of `GARBAGE_KINDS`. */
+export type GarbageKind = (typeof GARBAGE_KINDS)[number]
 
 /** What `state.setFault()` takes. */
 export interface FaultOptions {
@@ -127,6 +146,8 @@ export interface FaultOptions {
   times?: number
   /** For 'rateLimited': the `Retry-After` value (default 1). */
   retryAfterSeconds?: number
+  /** For 'garbage': always this kind; without it the kinds take turns, one per faulted call. */
+  garbage?: GarbageKind
 }
 
 /** The fault in force; `remaining` counts down when `times` was given. */
@@ -135,7 +156,10 @@ export interface ActiveFault {
   readonly delayMs: number
   readonly paths: RegExp | undefined
   readonly retryAfterSeconds: number
+  readonly garbage: GarbageKind | undefined
   remaining: number | undefined
+  /** How many calls it has faulted so far (the turn of the 'garbage' kinds). */
+  served: number
 }
 
 /** What `state.addUser()` takes; accountType defaults to LOCAL_USER, orgIds to [0]. */

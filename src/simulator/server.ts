@@ -36,6 +36,7 @@ export type {
   AccessType,
   AccountType,
   FaultMode,
+  GarbageKind,
   FaultOptions,
   FilterRule,
   NewUser,
@@ -48,6 +49,7 @@ export type {
   VariableValue,
 } from './state.js'
 export { CATALOGUE, REPORT_SIZE, type CatalogueEntry } from './fake-data.js'
+export { GARBAGE_KINDS } from './state.js'
 
 /** Options of `startSimulator`; only `secretKey` is required. */
 export interface SimulatorOptions {
@@ -184,6 +186,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, runtime: Runtime
   const base = { method: req.method ?? 'GET', path, query, headers: { ...req.headers } }
   const origin = allowedOrigin(req.headers, runtime.state.embedOrigins)
   const fault = runtime.state.takeFault(path)
+  const turn = fault?.served // now: concurrent calls under the same fault count on
   if (fault?.mode === 'down') {
     runtime.state.record({ ...base, body: Buffer.alloc(0) })
     req.socket.destroy()
@@ -197,7 +200,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, runtime: Runtime
   })
   if (received.aborted) return
   if (fault) {
-    const answer = faultAnswer(fault, path)
+    const answer = faultAnswer(fault, path, turn)
     if (answer) return send(res, call, withCors(answer, origin), runtime)
     if (!(await runtime.wait(fault.delayMs, res))) return
   }
@@ -303,6 +306,9 @@ function send(res: ServerResponse, call: RecordedCall, answer: Answer, runtime: 
     // reads the empty body reports the request as aborted.
     const length = answer.status === 204 || answer.status === 304 ? {} : { 'content-length': '0' }
     res.writeHead(answer.status, { ...answer.headers, ...length }).end()
+  } else if (answer.cutOff) {
+    res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) })
+    res.write(body.subarray(0, Math.floor(body.length / 2)), () => res.destroy())
   } else if (!answer.chunked) {
     res.writeHead(answer.status, { ...answer.headers, 'content-length': String(body.length) })
     res.end(body)

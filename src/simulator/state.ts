@@ -16,7 +16,7 @@ import type {
   SimUser,
 } from './model.js'
 
-export { FILTER_OPERATORS } from './model.js'
+export { FILTER_OPERATORS, GARBAGE_KINDS } from './model.js'
 export type * from './model.js'
 
 /** What `SimulatorState` is built from (startSimulator fills in the defaults). */
@@ -258,7 +258,9 @@ export class SimulatorState {
       delayMs: options.delayMs ?? DEFAULT_SLOW_MS,
       paths: options.paths,
       retryAfterSeconds: options.retryAfterSeconds ?? 1,
+      garbage: options.garbage,
       remaining: options.times,
+      served: 0,
     }
   }
 
@@ -283,6 +285,7 @@ export class SimulatorState {
       fault.remaining -= 1
       if (fault.remaining <= 0) this.fault = null
     }
+    fault.served += 1
     return fault
   }
 }

@@ -17,7 +17,7 @@ import {
   mintFull,
   errorCode,
 } from './helpers.js'
-import { startSimulator } from '../../src/simulator/server.js'
+import { GARBAGE_KINDS, startSimulator } from '../../src/simulator/server.js'
 
 describe('recorder', () => {
   it('keeps raw bytes, raw path and query, lower-case headers, parsed JSON and forms', async (t) => {
@@ -113,6 +113,61 @@ describe('faults', () => {
     )
     sim.state.clearFault()
     assert.equal((await get(sim, path, bearer(token))).status, 200)
+  })
+
+  it("'garbage' answers broken bodies, the kinds taking turns unless one is named", async (t) => {
+    const sim = await start(t)
+    const path = `${V2}/auth/session/user`
+    sim.state.setFault({ mode: 'garbage' })
+    const seen: string[] = []
+    for (const kind of GARBAGE_KINDS) {
+      const res = await fetch(sim.url + path)
+      const type = res.headers.get('content-type') ?? ''
+      if (kind === 'cut-off') {
+        // The length announced is the whole body's; half of it comes, then the connection drops.
+        assert.equal(res.status, 200)
+        const announced = Number(res.headers.get('content-length'))
+        assert.ok(announced > 0)
+        await assert.rejects(res.arrayBuffer())
+        seen.push(kind)
+        continue
+      }
+      const body = Buffer.from(await res.arrayBuffer())
+      const parses = (() => {
+        try {
+          JSON.parse(body.toString('utf8'))
+          return true
+        } catch {
+          return false
+        }
+      })()
+      if (kind === 'wrong-type') {
+        assert.equal(res.status, 200)
+        assert.match(type, /^text\/plain/)
+        assert.equal(parses, true, 'the body is JSON, labelled as text')
+      } else {
+        assert.match(type, /^application\/json/, kind)
+        assert.equal(parses, false, `${kind}: ${body.toString('latin1')}`)
+        assert.equal(res.status, kind === 'error-not-json' ? 500 : 200, kind)
+      }
+      seen.push(kind)
+    }
+    assert.deepEqual(seen, [...GARBAGE_KINDS])
+    // Every call was answered with garbage, recorded with the status it got.
+    assert.deepEqual(
+      sim.state.callsTo(path).map((call) => call.status),
+      GARBAGE_KINDS.map((kind) => (kind === 'error-not-json' ? 500 : 200)),
+    )
+
+    sim.state.setFault({ mode: 'garbage', garbage: 'truncated-json' })
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(sim.url + path)
+      const text = await res.text()
+      assert.ok(text.startsWith('{"id":'), text)
+      assert.throws(() => JSON.parse(text) as unknown)
+    }
+    sim.state.clearFault()
+    assert.equal((await fetch(sim.url + path)).status, 401)
   })
 
   it("'times' limits a fault to the next N matching calls; 'paths' to matching paths", async (t) => {
