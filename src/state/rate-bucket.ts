@@ -28,7 +28,18 @@ export function burstOf(perSecond: number): number {
 }
 
 /**
- * A bucket in this process, refilled at `perSecond` with a burst of {@link burstOf}. `now` is a
+ * The bucket's refill rate: `perSecond` less the burst. A bucket grants at most its burst plus
+ * the refill over any window, so this keeps every window of one second at `perSecond` grants or
+ * fewer (ThoughtSpot counts arrivals per second; a full burst on top of a full second of rate
+ * would exceed the budget by a tenth). At 1/s the burst is the whole rate; it refills at 1/s.
+ */
+export function refillOf(perSecond: number): number {
+  const burst = burstOf(perSecond)
+  return perSecond > burst ? perSecond - burst : perSecond
+}
+
+/**
+ * A bucket in this process: a burst of {@link burstOf}, refilled at {@link refillOf}. `now` is a
  * monotonic millisecond clock; never a test's frozen clock, since refills must happen while
  * callers wait.
  */
@@ -37,16 +48,17 @@ export function memoryRateBucket(
   now: () => number = () => performance.now(),
 ): RateBucket {
   const burst = burstOf(perSecond)
+  const refill = refillOf(perSecond)
   let tokens = burst
   let refilledAt = now()
   return {
     take(wanted) {
       const at = now()
-      tokens = Math.min(burst, tokens + ((at - refilledAt) / 1000) * perSecond)
+      tokens = Math.min(burst, tokens + ((at - refilledAt) / 1000) * refill)
       refilledAt = at
       const granted = Math.max(0, Math.min(Math.floor(wanted), Math.floor(tokens)))
       tokens -= granted
-      const waitMs = granted > 0 ? 0 : Math.ceil(((1 - tokens) / perSecond) * 1000)
+      const waitMs = granted > 0 ? 0 : Math.ceil(((1 - tokens) / refill) * 1000)
       return Promise.resolve({ granted, waitMs })
     },
   }

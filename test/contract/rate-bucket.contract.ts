@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it } from 'node:test'
-import { burstOf, type RateBucket } from '../../src/state/rate-bucket.js'
+import { burstOf, refillOf, type RateBucket } from '../../src/state/rate-bucket.js'
 
 /** Makes a bucket of `perSecond`; two calls with the same name share it (one deployment). */
 export type RateBucketFactory = (
@@ -56,9 +56,36 @@ export function rateBucketContract(name: string, make: RateBucketFactory): void 
       const elapsed = (performance.now() - started) / 1000
       assert.ok(granted >= burstOf(perSecond), `at least the burst (${granted})`)
       assert.ok(
-        granted <= burstOf(perSecond) + Math.ceil(perSecond * elapsed) + 1,
+        granted <= burstOf(perSecond) + Math.ceil(refillOf(perSecond) * elapsed) + 1,
         `${granted} grants in ${elapsed.toFixed(3)} s`,
       )
+    })
+
+    it('never grants more than its rate within one second, the burst included', async () => {
+      // Every grant is decided between the first call's start and the last answer, so when that
+      // span is under a second the bucket's own second held them all. A slow machine only
+      // lengthens the span, and the bound then allows the refill over it.
+      const perSecond = 20
+      const bucket = await make(bucketName(), perSecond)
+      const started = performance.now()
+      let granted = 0
+      while (performance.now() - started < 950) {
+        const grant = await bucket.take(50)
+        granted += grant.granted
+        if (grant.granted === 0) await sleep(Math.min(grant.waitMs, 10))
+      }
+      const elapsed = (performance.now() - started) / 1000
+      const bound =
+        elapsed < 1 ? perSecond : burstOf(perSecond) + Math.ceil(refillOf(perSecond) * elapsed)
+      assert.ok(granted <= bound, `${granted} grants in ${elapsed.toFixed(3)} s (bound ${bound})`)
+      assert.ok(granted >= perSecond / 2, `the bucket still grants (${granted})`)
+    })
+
+    it('refills at its rate less the burst, and never below 1/s', () => {
+      assert.equal(refillOf(80), 72)
+      assert.equal(refillOf(20), 18)
+      assert.equal(refillOf(10), 9)
+      assert.equal(refillOf(1), 1)
     })
 
     it('shares one bucket between two handles of the same name (replicas)', async () => {
