@@ -19,6 +19,11 @@ export interface Sealer {
 const VERSION = 'v1'
 const HKDF_INFO = 'thoughtspot-bff redis values v1'
 const IV_BYTES = 12
+/**
+ * GCM's tag is always checked at its full length: without `authTagLength` Node accepts a tag of
+ * 4 to 16 bytes, and a shortened tag is that much easier to forge by writing to Redis.
+ */
+const TAG_BYTES = 16
 
 interface DerivedKey {
   kid: string
@@ -60,7 +65,7 @@ export function createSealer(
     seal(plaintext, aad) {
       const { sealing } = keysNow()
       const iv = randomBytes(IV_BYTES)
-      const cipher = createCipheriv('aes-256-gcm', sealing.key, iv)
+      const cipher = createCipheriv('aes-256-gcm', sealing.key, iv, { authTagLength: TAG_BYTES })
       cipher.setAAD(Buffer.from(aad, 'utf8'))
       const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()])
       return [
@@ -76,10 +81,14 @@ export function createSealer(
       if (version !== VERSION || !kid || !iv || body === undefined || !tag) return null
       const key = keysNow().byKid.get(kid)
       if (!key) return null
+      const authTag = Buffer.from(tag, 'base64url')
+      if (authTag.length !== TAG_BYTES) return null
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'), {
+          authTagLength: TAG_BYTES,
+        })
         decipher.setAAD(Buffer.from(aad, 'utf8'))
-        decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+        decipher.setAuthTag(authTag)
         return Buffer.concat([
           decipher.update(Buffer.from(body, 'base64url')),
           decipher.final(),
