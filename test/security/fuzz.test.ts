@@ -338,7 +338,7 @@ const wildArb: fc.Arbitrary<FuzzCase> = fc.record({
  */
 const plausibleArb: fc.Arbitrary<FuzzCase> = fc
   .record({
-    route: fc.constantFrom(
+    route: fc.constantFrom<[string, string]>(
       ['POST', '/ts/api/rest/2.0/searchdata'],
       ['GET', '/ts/api/rest/2.0/auth/session/user'],
       ['POST', '/ts/api/rest/2.0/metadata/search'],
@@ -361,12 +361,7 @@ const plausibleArb: fc.Arbitrary<FuzzCase> = fc
     headers: fc.array(headerArb, { maxLength: 1 }),
     body: bodyArb,
   })
-  .map(({ route: [method, path], ...rest }) => ({
-    method: method ?? 'GET',
-    path: path ?? '/',
-    ...rest,
-    raw: null,
-  }))
+  .map(({ route: [method, path], ...rest }) => ({ method, path, ...rest, raw: null }))
 
 const caseArb: fc.Arbitrary<FuzzCase> = fc.oneof(
   { weight: 2, arbitrary: plausibleArb },
