@@ -172,6 +172,14 @@ export interface NewUser {
   accountType?: AccountType
 }
 
+/** See `state.mintQuirk`: what a broken ThoughtSpot mints. */
+export interface MintQuirk {
+  /** The token text every mint answers. */
+  token?: string
+  /** The life of every minted token in ms, whatever validity was asked for. */
+  lifeMs?: number
+}
+
 /** What `state.issueToken()` takes. */
 export interface IssueTokenInput {
   user: SimUser

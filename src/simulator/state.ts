@@ -9,6 +9,7 @@ import type {
   ActiveFault,
   FaultOptions,
   IssueTokenInput,
+  MintQuirk,
   NewUser,
   RecordedCall,
   SimSession,
@@ -54,6 +55,12 @@ export class SimulatorState {
   readonly now: () => number
   readonly sessionTtlMs: number
   fault: ActiveFault | null = null
+  /**
+   * Makes every mint answer like a broken ThoughtSpot until cleared: this token text instead of
+   * a fresh one, and/or this life instead of the asked-for validity (negative: already expired).
+   * The token is still recorded, so what a client does with it can be checked.
+   */
+  mintQuirk: MintQuirk | null = null
   /** Calls a 'slow' fault holds right now: each entry lets its call go on. */
   readonly slowCalls = new Set<() => void>()
   /** The cluster's trusted-auth key; tests may change it (a key regenerated upstream). */
@@ -145,14 +152,14 @@ export class SimulatorState {
     if (input.api === 'v1') this.supersedeV1Tokens(input.user.name, createdAt)
     const token: SimToken = {
       id: randomUUID(),
-      token: randomBytes(36).toString('base64url'),
+      token: this.mintQuirk?.token ?? randomBytes(36).toString('base64url'),
       username: input.user.name,
       userId: input.user.id,
       orgId: input.orgId,
       accessType: input.accessType,
       objectId: input.objectId,
       createdAt,
-      expiresAt: createdAt + input.validityMs,
+      expiresAt: createdAt + (this.mintQuirk?.lifeMs ?? input.validityMs),
       revoked: false,
       api: input.api,
     }

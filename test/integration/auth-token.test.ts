@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, beforeEach, describe, it } from 'node:test'
-import { bearer } from '../helpers/http.js'
+import { GARBAGE_KINDS } from '../../src/simulator/server.js'
+import { assertErrorShape, bearer } from '../helpers/http.js'
 import { startStack, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
 
 const OBJECT_ID = '6e3c8c3a-1b2d-4c5e-9f00-0123456789ab'
@@ -368,6 +369,75 @@ describe('ThoughtSpot failures while minting', () => {
       assert.equal(limited.simulator.state.callsTo('/auth/token/full').length, 2)
     } finally {
       await limited.close()
+    }
+  })
+
+  // What ThoughtSpot answers to a mint is checked before anything is cached or handed out: a
+  // broken answer is the mint failing, never a 500, and never a token every later call chokes on.
+  // A 200 labelled as something other than JSON reads as a maintenance or error page (503,
+  // like the maintenance fault); every other broken answer is the mint failing (502).
+  const garbageAnswers: Record<(typeof GARBAGE_KINDS)[number], [number, string]> = {
+    'truncated-json': [502, 'UPSTREAM_AUTH_FAILED'],
+    'not-json': [502, 'UPSTREAM_AUTH_FAILED'],
+    'wrong-type': [503, 'UPSTREAM_UNAVAILABLE'],
+    binary: [502, 'UPSTREAM_AUTH_FAILED'],
+    'error-not-json': [502, 'UPSTREAM_AUTH_FAILED'],
+    'cut-off': [502, 'UPSTREAM_AUTH_FAILED'],
+  }
+  for (const kind of GARBAGE_KINDS) {
+    const [status, code] = garbageAnswers[kind]
+    it(`a mint answered with garbage (${kind}) is ${status} ${code}, nothing cached`, async () => {
+      stack.simulator.state.setFault({ mode: 'garbage', garbage: kind, paths: /auth\/token/ })
+      const headers = await bearerOf(stack, { sub: `garbage-${kind}` })
+      const response = await stack.request.get('/ts/auth/token').set(headers)
+      assertErrorShape(response, status, code)
+      assert.doesNotMatch(response.text, /garbage|<b>|rows|NullPointer/)
+      stack.simulator.state.clearFault()
+      const recovered = await stack.request.get('/ts/auth/token').set(headers)
+      assert.equal(recovered.status, 200, 'the failure was not cached')
+    })
+  }
+
+  it('a minted token with whitespace, control or non-ASCII characters, or too long, is refused as a failed mint', async () => {
+    const bad = [
+      'token-with a-space-0123456789',
+      'token-with-a-newline\r\nx-injected: 1',
+      'token-with-a-control-\u0001-0123456789',
+      'token-with-non-ascii-é-0123456789',
+      `token-too-long-${'x'.repeat(8200)}`,
+    ]
+    for (const [index, token] of bad.entries()) {
+      stack.simulator.state.mintQuirk = { token }
+      const headers = await bearerOf(stack, { sub: `bad-token-${index}` })
+      try {
+        const response = await stack.request.get('/ts/auth/token').set(headers)
+        assertErrorShape(response, 502, 'UPSTREAM_AUTH_FAILED')
+        assert.ok(!response.text.includes(token.slice(0, 20)), 'the token is not echoed')
+        const proxied = await stack.request.get('/ts/api/rest/2.0/auth/session/user').set(headers)
+        assertErrorShape(proxied, 502, 'UPSTREAM_AUTH_FAILED')
+      } finally {
+        stack.simulator.state.mintQuirk = null
+      }
+      const recovered = await stack.request.get('/ts/auth/token').set(headers)
+      assert.equal(recovered.status, 200, 'the bad token was not cached')
+      assert.notEqual(recovered.text, token)
+    }
+  })
+
+  it('a minted token already expired, or with less than minRemainingSeconds left, is refused', async () => {
+    // The stack keeps the default tokens.minRemainingSeconds (120 s).
+    for (const [index, lifeMs] of [-60_000, 0, 60_000].entries()) {
+      stack.simulator.state.mintQuirk = { lifeMs }
+      const headers = await bearerOf(stack, { sub: `short-life-${index}` })
+      try {
+        const response = await stack.request.get('/ts/auth/token').set(headers)
+        assertErrorShape(response, 502, 'UPSTREAM_AUTH_FAILED')
+        assert.match(response.body.error.message, /expires too soon|clocks/)
+      } finally {
+        stack.simulator.state.mintQuirk = null
+      }
+      const recovered = await stack.request.get('/ts/auth/token').set(headers)
+      assert.equal(recovered.status, 200, 'nothing was cached')
     }
   })
 })

@@ -9,8 +9,11 @@ import { it } from 'node:test'
 
 const doc = readFileSync('docs/SECURITY.md', 'utf8')
 
-/** `` `test/x.test.ts` › `the it() name` ``; the › is U+203A. */
-const CITATION = /`([^`]+\.test\.ts)` \u203a `([^`]+)`/g
+/**
+ * `` `test/x.test.ts` › `the it() name` ``; the › is U+203A. The shared-state conformance suites
+ * (`test/contract/*.contract.ts`) count too: their tests run against memory and Redis.
+ */
+const CITATION = /`([^`]+\.(?:test|contract)\.ts)` \u203a `([^`]+)`/g
 
 interface Citation {
   file: string
@@ -25,10 +28,18 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 }
 
-/** True when `source` has `it(` (or `test(`) with exactly `name` as its title, in any quotes. */
+/**
+ * True when `source` has `it(` (or `test(`) with exactly `name` as its title, in any quotes, or
+ * with a template title (`` `… ${kind} …` ``) that `name` is one expansion of — the tests a table
+ * drives are cited by the case the doc means.
+ */
 function hasTest(source: string, name: string): boolean {
   const quoted = ["'", '"', '`'].map((quote) => `${quote}${escapeRegExp(name)}${quote}`)
-  return new RegExp(String.raw`\b(?:it|test)\(\s*(?:${quoted.join('|')})`).test(source)
+  if (new RegExp(String.raw`\b(?:it|test)\(\s*(?:${quoted.join('|')})`).test(source)) return true
+  return [...source.matchAll(/\b(?:it|test)\(\s*`([^`]*\$\{[^`]*)`/g)].some((match) => {
+    const parts = (match[1] ?? '').split(/\$\{[^}]*\}/)
+    return new RegExp(`^${parts.map(escapeRegExp).join('.+?')}$`).test(name)
+  })
 }
 
 /** The `### ` sections under `## Threats by actor`, each with its text. */
