@@ -25,6 +25,8 @@ export interface Options {
   objectIds: number
   /** Time cap of the users fill (the objectIds fill gets half). */
   memorySeconds: number
+  /** `--max-old-space-size` of the BFF in the memory fills; 0: V8 sizes the heap itself. */
+  memoryHeapMiB: number
   sections: Section[]
   loadgen?: LoadGeneratorName
   build: boolean
@@ -52,6 +54,9 @@ Runs the BFF (the built dist/, production mode) beside its baselines, each its o
   --object-ids N       distinct objectIds for one user (default 10000; quick 100)
   --memory-seconds S   time cap of the users fill, half of it for the objectIds fill; what
                        is filled by then is reported (default 90; quick 20)
+  --memory-heap-mib N  start the memory fills' BFF with node --max-old-space-size=N, as a
+                       container's memory limit would size its heap (default 0: V8's own
+                       sizing, which on a large host lets garbage pile up before collecting)
   --only LIST          comma list of sections: throughput,storms,memory (default all)
   --loadgen NAME       wrk or autocannon (default: wrk when on PATH, else autocannon)
   --no-build           do not rebuild dist/ even if src/ is newer
@@ -85,6 +90,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
       'memory-users': { type: 'string' },
       'object-ids': { type: 'string' },
       'memory-seconds': { type: 'string' },
+      'memory-heap-mib': { type: 'string' },
       only: { type: 'string' },
       loadgen: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
@@ -120,6 +126,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
     memoryUsers: positive('memory-users', values['memory-users'], quick ? 300 : 100_000),
     objectIds: positive('object-ids', values['object-ids'], quick ? 100 : 10_000),
     memorySeconds: positive('memory-seconds', values['memory-seconds'], quick ? 20 : 90),
+    memoryHeapMiB: positive('memory-heap-mib', values['memory-heap-mib'], 0, 0),
     sections: sections as Section[],
     ...(values.loadgen ? { loadgen: values.loadgen } : {}),
     build: !values['no-build'],

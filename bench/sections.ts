@@ -2,6 +2,7 @@
  * The three sections of a run: throughput rows (interleaved rounds), storms and memory fills.
  * Each starts the processes it needs, records into the report and stops them again.
  */
+import { setTimeout as delay } from 'node:timers/promises'
 import { StartError } from './children.js'
 import { call } from './http.js'
 import { signMany } from './jwt.js'
@@ -155,14 +156,37 @@ export async function storms(
 }
 
 /** The users fill and the objectIds fill, each on a fresh BFF. */
+/**
+ * A fill whose BFF died (with a heap cap: out of memory) fails as a connection reset; say what
+ * happened instead, with the last line the BFF wrote on stderr.
+ */
+async function explainExit(bff: Bff, capped: string, err: unknown): Promise<never> {
+  const exited = await Promise.race([
+    bff.child.exited.then(() => true),
+    delay(1000).then(() => false),
+  ])
+  if (!exited) throw err
+  const last = bff.child.stderr().trim().split('\n').filter(Boolean).slice(-2).join(' / ')
+  throw new Error(`the BFF exited during the fill${capped}: ${last || 'no stderr'}`)
+}
+
 export async function memory(
   ctx: BenchContext,
   upstream: Upstream,
   options: Options,
   report: Report,
 ): Promise<void> {
-  say(`memory: ${options.memoryUsers} users, each a session and a cached token…`)
-  const bff = await startBff(ctx, { name: 'bff-memory', kind: 'memory', upstream, metrics: true })
+  const heap = options.memoryHeapMiB
+  const nodeArgs = heap > 0 ? [`--max-old-space-size=${heap}`] : []
+  const capped = heap > 0 ? ` (heap capped at ${heap} MiB)` : ''
+  say(`memory: ${options.memoryUsers} users, each a session and a cached token${capped}…`)
+  const bff = await startBff(ctx, {
+    name: 'bff-memory',
+    kind: 'memory',
+    upstream,
+    metrics: true,
+    nodeArgs,
+  })
   const users = await usersFill(
     ctx,
     bff,
@@ -170,17 +194,23 @@ export async function memory(
     options.memoryUsers,
     options.memorySeconds,
     (n) => say(`memory: ${n} users`),
-  )
+  ).catch((err: unknown) => explainExit(bff, capped, err))
   await bff.child.stop()
   say(`memory: ${options.objectIds} objectIds of one user…`)
-  const bff2 = await startBff(ctx, { name: 'bff-objects', kind: 'memory', upstream, metrics: true })
+  const bff2 = await startBff(ctx, {
+    name: 'bff-objects',
+    kind: 'memory',
+    upstream,
+    metrics: true,
+    nodeArgs,
+  })
   const objects = await objectIdsFill(
     ctx,
     bff2,
     upstream,
     options.objectIds,
     options.memorySeconds / 2,
-  )
+  ).catch((err: unknown) => explainExit(bff2, capped, err))
   await bff2.child.stop()
   for (const m of [users, objects]) {
     report.memory.push(m)
