@@ -15,6 +15,8 @@ export interface ListenerSettings {
   keepAliveTimeoutMs: number
   /** Largest request head accepted, in bytes; above it Node answers 431 and closes. */
   maxHeaderBytes: number
+  /** Largest request body; a request declaring more is told not to send it (no 100 Continue). */
+  bodyLimit: number
 }
 
 /** What the listener hands each request to: an express app is one. */
@@ -58,6 +60,15 @@ export function createListener(
   )
   server.keepAliveTimeout = settings.keepAliveTimeoutMs
   server.maxHeadersCount = 0
+  // `Expect: 100-continue`: Node would answer `100 Continue` before the app sees the request,
+  // inviting a body the app then refuses (413) after the client has begun uploading it. A body
+  // declared above the limit gets no invitation, only the app's 413; everything else the
+  // `100 Continue` Node would have sent.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!(Number(req.headers['content-length']) > settings.bodyLimit)) res.writeContinue()
+    toOriginForm(req)
+    handler(req, res)
+  })
   return server
 }
 

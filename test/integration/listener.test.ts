@@ -62,6 +62,48 @@ describe('a declared Content-Length above server.bodyLimit', () => {
     )
   }
 
+  it(
+    'with Expect: 100-continue gets no 100 Continue, only the 413, and is closed',
+    HANG_GUARD,
+    async () => {
+      const conn = await openRaw(stack.url)
+      await conn.write(
+        head('POST', SEARCH, {
+          Authorization: `Bearer ${jwt}`,
+          'Content-Type': 'application/json',
+          'Content-Length': String(LIMIT + 1),
+          Expect: '100-continue',
+        }),
+      )
+      const exchange = await conn.closed
+      assert.doesNotMatch(exchange.text, /^HTTP\/1\.1 100/, 'no invitation to send the body')
+      assertTooLarge(exchange)
+      assert.equal(stack.simulator.state.calls.length, 0, 'nothing reached ThoughtSpot')
+    },
+  )
+
+  it(
+    'a body within the limit with Expect: 100-continue is invited, then forwarded',
+    HANG_GUARD,
+    async () => {
+      const conn = await openRaw(stack.url)
+      await conn.write(
+        head('POST', SEARCH, {
+          Authorization: `Bearer ${jwt}`,
+          'Content-Type': 'application/json',
+          'Content-Length': String(Buffer.byteLength(SEARCH_BODY)),
+          Expect: '100-continue',
+          Connection: 'close',
+        }),
+      )
+      while (!conn.answered()) await new Promise((resolve) => setTimeout(resolve, 5))
+      await conn.write(SEARCH_BODY)
+      const exchange = await conn.closed
+      assert.match(exchange.text, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 /)
+      assert.equal(stack.simulator.state.callsTo('/searchdata').length, 1)
+    },
+  )
+
   it('a body at the limit still passes', async () => {
     const body = JSON.stringify({
       logical_table_identifier: 'retail-sales',

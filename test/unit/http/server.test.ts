@@ -12,6 +12,7 @@ const SETTINGS = {
   requestTimeoutMs: 21_000,
   keepAliveTimeoutMs: 65_000,
   maxHeaderBytes: 12_345,
+  bodyLimit: 1024,
 }
 
 describe('createListener', () => {
