@@ -26,6 +26,10 @@ export const ERROR_CASES = {
   ROUTE_NOT_ALLOWED: { code: 'ROUTE_NOT_ALLOWED', status: 403, expose: true },
   BAD_PATH: { code: 'BAD_PATH', status: 400, expose: true },
   BAD_REQUEST: { code: 'BAD_REQUEST', status: 400, expose: true },
+  /** Node's parser gave up on the request head: it is larger than `server.maxHeaderBytes`. */
+  HEAD_TOO_LARGE: { code: 'BAD_REQUEST', status: 431, expose: true },
+  /** The head or the whole request did not arrive within its `server.*TimeoutMs`. */
+  REQUEST_TIMEOUT: { code: 'BAD_REQUEST', status: 408, expose: true },
   NOT_FOUND: { code: 'NOT_FOUND', status: 404, expose: true },
   PAYLOAD_TOO_LARGE: { code: 'PAYLOAD_TOO_LARGE', status: 413, expose: true },
   RATE_LIMITED: { code: 'RATE_LIMITED', status: 429, expose: true },

@@ -3,7 +3,10 @@
  * header limits come from the config (never Node's defaults by accident), and a request target in
  * absolute form is turned into the origin form every later step expects.
  */
+import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { BffError, toErrorBody, type ErrorCaseName } from '../errors.js'
 
 /** The listener settings of `server.*` in the config file. */
 export interface ListenerSettings {
@@ -64,12 +67,62 @@ export function createListener(
   // inviting a body the app then refuses (413) after the client has begun uploading it. A body
   // declared above the limit gets no invitation, only the app's 413; everything else the
   // `100 Continue` Node would have sent.
+  server.on('clientError', answerClientError)
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!(Number(req.headers['content-length']) > settings.bodyLimit)) res.writeContinue()
     toOriginForm(req)
     handler(req, res)
   })
   return server
+}
+
+/** Node's parser refusals, by its error code: the case, the status line's reason, the message. */
+const CLIENT_ERRORS: Readonly<Record<string, [ErrorCaseName, string, string]>> = {
+  HPE_HEADER_OVERFLOW: [
+    'HEAD_TOO_LARGE',
+    'Request Header Fields Too Large',
+    'The request head is larger than allowed.',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    'REQUEST_TIMEOUT',
+    'Request Timeout',
+    'The request did not arrive in time.',
+  ],
+}
+const MALFORMED: [ErrorCaseName, string, string] = [
+  'BAD_REQUEST',
+  'Bad Request',
+  'The request is not well-formed HTTP.',
+]
+
+/**
+ * What a request Node's parser refuses gets (a head too large, a head or body too slow, bytes
+ * that are not HTTP): the §7 JSON error with the request's id (a fresh one when the app never
+ * saw the request), then the connection closes.
+ * Node's own answer is a bare status line. Nothing is written when the peer is gone, or when a
+ * response on this connection has already begun (it would corrupt it); then the socket is ended.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
+  if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent) {
+    socket.destroy()
+    return
+  }
+  const [errorCase, reason, message] = CLIENT_ERRORS[err.code ?? ''] ?? MALFORMED
+  const error = new BffError(errorCase, message)
+  // A body that timed out belongs to a request the app has seen: answer with its id.
+  const given = inFlight?.getHeader('x-request-id')
+  const id = typeof given === 'string' ? given : randomUUID()
+  const body = JSON.stringify(toErrorBody(error, id))
+  socket.end(
+    `HTTP/1.1 ${error.status} ${reason}\r\n` +
+      'content-type: application/json; charset=utf-8\r\n' +
+      `content-length: ${Buffer.byteLength(body)}\r\n` +
+      `x-request-id: ${id}\r\n` +
+      'cache-control: no-store\r\n' +
+      'connection: close\r\n\r\n' +
+      body,
+  )
 }
 
 /** Listens with {@link createListener} on `port`/`host`; resolves once listening. */

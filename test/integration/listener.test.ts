@@ -41,6 +41,20 @@ function assertTooLarge(exchange: RawExchange): void {
   assert.ok(exchange.closedByServer, 'the server closed the connection')
 }
 
+/** What Node's parser refuses still gets the §7 body, with the response's own request id. */
+function assertParserRefusal(exchange: RawExchange): void {
+  assert.ok(exchange.closedByServer, 'the server closed the connection')
+  const body = firstJsonBody(exchange.text) as {
+    error: { code: string; message: string; requestId: string }
+  }
+  assert.deepEqual(Object.keys(body), ['error'])
+  assert.deepEqual(Object.keys(body.error).sort(), ['code', 'message', 'requestId'])
+  assert.equal(body.error.code, 'BAD_REQUEST')
+  assert.ok(body.error.message.length > 0)
+  assert.equal(body.error.requestId, firstHeader(exchange.text, 'x-request-id'))
+  assert.equal(firstHeader(exchange.text, 'connection'), 'close')
+}
+
 describe('a declared Content-Length above server.bodyLimit', () => {
   for (const auth of ['bearer', 'none'] as const) {
     it(
@@ -218,6 +232,23 @@ describe('request heads', () => {
     await conn.write(head('GET', '/ts/session', { 'X-Padding': 'p'.repeat(13 * 1024) }))
     const exchange = await conn.closed
     assert.equal(exchange.status, 431)
+    assertParserRefusal(exchange)
+  })
+
+  it('bytes that are not HTTP get a 400 in the JSON error shape, and the connection closes', async () => {
+    for (const garbage of [
+      'HELLO\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n',
+      'GET /healthz HTTP/1.1\r\nHost: x\r\nX-Bare-CR: a\rb\r\n\r\n',
+      'POST /ts/session HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n',
+    ]) {
+      const conn = await openRaw(stack.url)
+      await conn.write(garbage)
+      const exchange = await conn.closed
+      assert.equal(exchange.status, 400, JSON.stringify(garbage))
+      assertParserRefusal(exchange)
+    }
+    assert.equal(stack.simulator.state.calls.length, 0)
   })
 
   it('a head below server.maxHeaderBytes passes', async () => {
@@ -292,6 +323,7 @@ describe('listener timeouts from the config', () => {
     const exchange = await conn.closed
     assert.ok(exchange.closedByServer)
     assert.equal(exchange.status, 408)
+    assertParserRefusal(exchange)
   })
 
   it('a body that never ends is dropped after server.requestTimeoutMs', HANG_GUARD, async () => {
@@ -302,7 +334,8 @@ describe('listener timeouts from the config', () => {
         'Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
     )
     const exchange = await conn.closed
-    assert.ok(exchange.closedByServer)
+    assert.equal(exchange.status, 408)
+    assertParserRefusal(exchange)
     assert.equal(slow.simulator.state.callsTo('/searchdata').length, 0)
   })
 })
