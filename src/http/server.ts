@@ -1,7 +1,8 @@
 /**
  * The HTTP listener, set up in one place for main.ts and the test stack alike: its timeouts and
- * header limits come from the config (never Node's defaults by accident), and a request target in
- * absolute form is turned into the origin form every later step expects.
+ * header limits come from the config (never Node's defaults by accident), a request target in
+ * absolute form is turned into the origin form every later step expects, what Node's parser
+ * refuses still gets the JSON error shape, and an oversized body is not invited by `100 Continue`.
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
@@ -16,7 +17,7 @@ export interface ListenerSettings {
   requestTimeoutMs: number
   /** An idle keep-alive connection is closed after this; must outlast the load balancer's. */
   keepAliveTimeoutMs: number
-  /** Largest request head accepted, in bytes; above it Node answers 431 and closes. */
+  /** Largest request head accepted, in bytes; above it the answer is 431 and the socket closes. */
   maxHeaderBytes: number
   /** Largest request body; a request declaring more is told not to send it (no 100 Continue). */
   bodyLimit: number
@@ -63,11 +64,11 @@ export function createListener(
   )
   server.keepAliveTimeout = settings.keepAliveTimeoutMs
   server.maxHeadersCount = 0
+  server.on('clientError', answerClientError)
   // `Expect: 100-continue`: Node would answer `100 Continue` before the app sees the request,
   // inviting a body the app then refuses (413) after the client has begun uploading it. A body
   // declared above the limit gets no invitation, only the app's 413; everything else the
   // `100 Continue` Node would have sent.
-  server.on('clientError', answerClientError)
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!(Number(req.headers['content-length']) > settings.bodyLimit)) res.writeContinue()
     toOriginForm(req)
@@ -98,9 +99,9 @@ const MALFORMED: [ErrorCaseName, string, string] = [
 /**
  * What a request Node's parser refuses gets (a head too large, a head or body too slow, bytes
  * that are not HTTP): the §7 JSON error with the request's id (a fresh one when the app never
- * saw the request), then the connection closes.
- * Node's own answer is a bare status line. Nothing is written when the peer is gone, or when a
- * response on this connection has already begun (it would corrupt it); then the socket is ended.
+ * saw the request), then the connection closes; Node's own answer would be a bare status line.
+ * Nothing is written when the peer is gone or a response on this connection has already begun
+ * (it would corrupt it): then the socket is only destroyed.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
