@@ -25,10 +25,16 @@ import { findLeaks } from '../helpers/leak-check.js'
 import { hmacSignedJwt, unsignedJwt, TEST_HS256_SECRET } from '../helpers/jwt.js'
 import { rawRequest, type RawResponse } from '../helpers/raw-request.js'
 import { openRaw } from '../helpers/raw-socket.js'
+import type { TestClock } from '../helpers/clock.js'
+import { startRedis, type TestRedis } from '../helpers/redis.js'
 import { startStack, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240806)
 const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.CI ? 5000 : 1500))
+/** The run with Redis, whose outages make each request slower: a fifth as many, at least 300. */
+const REDIS_RUNS = Math.max(300, Math.floor(RUNS / 5))
+/** Redis keeps real time (TTLs); the BFF's clock must too. */
+const REAL_CLOCK: TestClock = { now: Date.now, advance: () => undefined }
 /** Requests in flight at once. */
 const PARALLEL = 32
 /** A new simulator fault every this many requests. */
@@ -384,26 +390,24 @@ const FAULTS: (FaultOptions | null)[] = [
 
 // ---- the run ----
 
+/** The stack under fuzz: each describe starts its own and closes it. */
 let stack: Stack
 const uncaught: unknown[] = []
 const onUncaught = (err: unknown): void => void uncaught.push(err)
+const FUZZ_CONFIG = {
+  server: { bodyLimit: BODY_LIMIT },
+  thoughtspot: { timeoutMs: 2000 },
+  proxy: { allow: ALLOW },
+}
 
-before(async () => {
+before(() => {
   process.on('uncaughtException', onUncaught)
   process.on('unhandledRejection', onUncaught)
-  stack = await startStack({
-    config: {
-      server: { bodyLimit: BODY_LIMIT },
-      thoughtspot: { timeoutMs: 2000 },
-      proxy: { allow: ALLOW },
-    },
-  })
 })
 
-after(async () => {
+after(() => {
   process.off('uncaughtException', onUncaught)
   process.off('unhandledRejection', onUncaught)
-  await stack.close()
 })
 
 interface Outcome {
@@ -417,156 +421,217 @@ interface Outcome {
 }
 
 describe('seeded fuzz', () => {
-  it('survives the seeded fuzz: no 500, no exit, nothing off the allowlist forwarded, no secret leaked', async () => {
-    const now = stack.clock.now
-    const credentials: Record<Exclude<Credential, 'none'>, Record<string, string>> = {
-      alice: { Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' })}` },
-      analyst: {
-        Authorization: `Bearer ${await stack.jwt({ sub: 'bob@acme.com', roles: ['analyst'] })}`,
-      },
-      suspended: {
-        Authorization: `Bearer ${await stack.jwt({ sub: 'carol@acme.com', status: 'suspended' })}`,
-      },
-      globex: {
-        Authorization: `Bearer ${await stack.jwt({ sub: 'dan@globex.com', email: 'dan@globex.com' })}`,
-      },
-      cookie: { Cookie: await stack.login({ sub: 'erin@acme.com' }), 'X-CSRF': '1' },
-      'stale-cookie': { Cookie: await loggedOutCookie(), 'X-CSRF': '1' },
-      expired: {
-        Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' }, { expiresIn: -120 })}`,
-      },
-      'wrong-audience': {
-        Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' }, { audience: 'someone-else' })}`,
-      },
-      'alg-none': { Authorization: `Bearer ${unsignedJwt({ sub: 'ceo@acme.com' }, now)}` },
-      'wrong-key': {
-        Authorization: `Bearer ${hmacSignedJwt({ sub: 'ceo@acme.com' }, `${TEST_HS256_SECRET}x`, now)}`,
-      },
-      garbage: { Authorization: 'Bearer not.a.jwt' },
-    }
-    const forged = [credentials['alg-none'], credentials['wrong-key']].map((headers) =>
-      (headers.Authorization ?? '').slice('Bearer '.length),
-    )
-
-    const cases = fc.sample(caseArb, { seed: SEED, numRuns: RUNS })
-    const outcomes: Outcome[] = []
-    let faultsSwitched = 0
-    for (let start = 0; start < cases.length; start += PARALLEL) {
-      if (start % FAULT_EVERY < PARALLEL) {
-        const fault = FAULTS[Math.floor(start / FAULT_EVERY) % FAULTS.length] ?? null
-        if (fault) {
-          stack.simulator.state.setFault(fault)
-          faultsSwitched++
-        } else stack.simulator.state.clearFault()
-      }
-      const batch = cases.slice(start, start + PARALLEL)
-      // A generated logout ends the shared cookie's session: log in again so cookie cases still
-      // reach the proxy (the logged-out cookie is what 'stale-cookie' is for).
-      // (Another user each time: logins are rate limited per user.)
-      if (cases.slice(start - PARALLEL, start).some(endsSession)) {
-        const sub = `erin-${start}@acme.com`
-        credentials.cookie = { Cookie: await stack.login({ sub }), 'X-CSRF': '1' }
-      }
-      outcomes.push(
-        ...(await Promise.all(
-          batch.map((fuzzCase, offset) => send(fuzzCase, start + offset, credentials)),
-        )),
-      )
-    }
-    stack.simulator.state.clearFault()
-    stack.simulator.state.releaseSlowCalls()
-
-    // What reached ThoughtSpot, by the request id the BFF forwards with each call.
-    const calls = stack.simulator.state.calls
-    const byRequestId = new Map<string, RecordedCall[]>()
-    for (const call of calls) {
-      const id = call.headers['x-request-id']
-      if (typeof id !== 'string') continue
-      byRequestId.set(id, [...(byRequestId.get(id) ?? []), call])
-    }
-    const own = calls.filter((call) => call.headers['user-agent'] === OWN_AGENT)
-    const forwarded = calls.filter((call) => call.headers['user-agent'] !== OWN_AGENT)
-
-    const problems: string[] = []
-    const report = (outcome: Outcome, what: string): void =>
-      void problems.push(
-        `case ${outcome.index} ${JSON.stringify(describeCase(outcome.fuzzCase))}: ${what}`,
-      )
-
-    for (const outcome of outcomes) {
-      const upstream = outcome.requestId ? (byRequestId.get(outcome.requestId) ?? []) : []
-      const passedThrough = upstream.some(
-        (call) => call.headers['user-agent'] !== OWN_AGENT && call.status === outcome.status,
-      )
-      if (outcome.status === 500 && !passedThrough)
-        report(outcome, `500 of the BFF's own: ${outcome.body.slice(0, 200)}`)
-      if (outcome.body.includes('"INTERNAL"')) report(outcome, 'INTERNAL error code')
-      if (outcome.status >= 400 && !passedThrough && outcome.fuzzCase.method !== 'HEAD') {
-        const shape = errorShapeProblem(outcome)
-        if (shape) report(outcome, shape)
-      }
-      if (outcome.status > 0 && !outcome.requestId) report(outcome, 'no x-request-id')
-    }
-
-    for (const call of forwarded) {
-      const where = `forwarded ${call.method} ${call.path}`
-      if (ALWAYS_REFUSED.test(call.path)) problems.push(`${where}: an always-refused route`)
-      if (!allowedByRules(call.method, call.path, groupsOf(call)))
-        problems.push(`${where}: not allowed by the rules`)
-      if (call.headers['user-agent'] !== FUZZ_AGENT)
-        problems.push(`${where}: user agent ${String(call.headers['user-agent'])}`)
-    }
-    for (const call of own) {
-      if (!OWN_CALLS.has(call.path))
-        problems.push(`the BFF's own call went to ${call.method} ${call.path}`)
-    }
-
-    const health = await rawRequest(stack.url, 'GET', '/healthz')
-    const leaks = [
-      ...stack.leaks(),
-      ...findLeaks(
-        { secrets: [TEST_TS_SECRET], heldCredentials: forged, tokens: [] },
-        stack.logs,
-        stack.responses,
-      ),
-    ]
-
-    const counts = new Map<string, number>()
-    for (const outcome of outcomes) {
-      const bucket = outcome.status === 0 ? 'no answer' : `${String(outcome.status).slice(0, 1)}xx`
-      counts.set(bucket, (counts.get(bucket) ?? 0) + 1)
-    }
-    console.log(
-      `seeded fuzz: seed ${SEED}, ${outcomes.length} requests (${outcomes.filter((o) => o.fuzzCase.raw).length} raw); ` +
-        ['2xx', '3xx', '4xx', '5xx', 'no answer']
-          .map((b) => `${b} ${counts.get(b) ?? 0}`)
-          .join(', ') +
-        `; reached ThoughtSpot: ${forwarded.length} forwarded, ${own.length} the BFF's own; ` +
-        `${faultsSwitched} faults switched on; ${problems.length} problems, ${leaks.length} leaks`,
-    )
-
-    // Which answers, by status and error code: shows what the run reached, and how far.
-    const answers = new Map<string, number>()
-    for (const outcome of outcomes) {
-      const code = /"code":"([A-Z_]+)"/.exec(outcome.body)?.[1]
-      const key = code ? `${outcome.status} ${code}` : String(outcome.status)
-      answers.set(key, (answers.get(key) ?? 0) + 1)
-    }
-    const top = [...answers].sort((a, b) => b[1] - a[1]).slice(0, 12)
-    console.log(`seeded fuzz answers: ${top.map(([key, n]) => `${key} ×${n}`).join(', ')}`)
-    assert.equal(outcomes.length, RUNS)
-    assert.ok(forwarded.length > 0, 'some calls were forwarded: the fuzz reached the proxy')
-    assert.ok(own.length > 0, 'some tokens were minted: the fuzz reached the mint')
-    assert.ok(
-      outcomes.some((o) => o.status === 200),
-      'some requests succeeded',
-    )
-    assert.deepEqual(problems.slice(0, 15), [], `seed ${SEED}: ${problems.length} problems`)
-    assert.deepEqual(leaks.slice(0, 15), [], `seed ${SEED}: leaks`)
-    assert.deepEqual(uncaught, [], 'no uncaught exception or unhandled rejection')
-    assert.equal(health.status, 200, 'the BFF still serves /healthz')
+  before(async () => {
+    stack = await startStack({ config: FUZZ_CONFIG })
   })
+  after(() => stack.close())
+
+  it('survives the seeded fuzz: no 500, no exit, nothing off the allowlist forwarded, no secret leaked', () =>
+    runFuzz('memory', RUNS))
 })
+
+describe('seeded fuzz with Redis', () => {
+  let redis: TestRedis
+  before(async () => {
+    redis = await startRedis()
+    stack = await startStack({
+      config: FUZZ_CONFIG,
+      clock: REAL_CLOCK,
+      env: { REDIS_URL: redis.url },
+    })
+    await eventually(async () => (await stack.request.get('/readyz')).status === 200)
+  })
+  after(async () => {
+    await stack.close()
+    await redis.stop()
+  })
+
+  it('survives the seeded fuzz while Redis hangs and vanishes: no 500, no exit, nothing off the allowlist forwarded, no secret leaked', () =>
+    // Redis hangs (SIGSTOP) for one batch in eight, and is killed for one in twenty, then
+    // started again, empty. Requests meanwhile must fail closed (503), never 500, never hang;
+    // once it is back (readiness says so) they must work again.
+    runFuzz('Redis', REDIS_RUNS, async (start) => {
+      const batch = Math.floor(start / PARALLEL)
+      if (batch % 8 === 3) redis.pause()
+      else if (batch % 8 === 4) redis.resume()
+      else if (batch % 20 === 15) await redis.kill()
+      else if (batch % 20 === 16) {
+        await redis.restart()
+        await eventually(async () => (await stack.request.get('/readyz')).status === 200)
+      }
+    }))
+})
+
+/**
+ * Runs `runs` generated requests against `stack`, the simulator switching faults every
+ * {@link FAULT_EVERY}, `between` called before each batch (another outage to stage), then checks
+ * every answer and every call that reached the simulator, and prints the counts.
+ */
+async function runFuzz(
+  label: string,
+  runs: number,
+  between?: (start: number) => Promise<void>,
+): Promise<void> {
+  const now = stack.clock.now
+  const credentials: Record<Exclude<Credential, 'none'>, Record<string, string>> = {
+    alice: { Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' })}` },
+    analyst: {
+      Authorization: `Bearer ${await stack.jwt({ sub: 'bob@acme.com', roles: ['analyst'] })}`,
+    },
+    suspended: {
+      Authorization: `Bearer ${await stack.jwt({ sub: 'carol@acme.com', status: 'suspended' })}`,
+    },
+    globex: {
+      Authorization: `Bearer ${await stack.jwt({ sub: 'dan@globex.com', email: 'dan@globex.com' })}`,
+    },
+    cookie: { Cookie: await stack.login({ sub: 'erin@acme.com' }), 'X-CSRF': '1' },
+    'stale-cookie': { Cookie: await loggedOutCookie(), 'X-CSRF': '1' },
+    expired: {
+      Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' }, { expiresIn: -120 })}`,
+    },
+    'wrong-audience': {
+      Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' }, { audience: 'someone-else' })}`,
+    },
+    'alg-none': { Authorization: `Bearer ${unsignedJwt({ sub: 'ceo@acme.com' }, now)}` },
+    'wrong-key': {
+      Authorization: `Bearer ${hmacSignedJwt({ sub: 'ceo@acme.com' }, `${TEST_HS256_SECRET}x`, now)}`,
+    },
+    garbage: { Authorization: 'Bearer not.a.jwt' },
+  }
+  const forged = [credentials['alg-none'], credentials['wrong-key']].map((headers) =>
+    (headers.Authorization ?? '').slice('Bearer '.length),
+  )
+
+  const cases = fc.sample(caseArb, { seed: SEED, numRuns: runs })
+  const outcomes: Outcome[] = []
+  let faultsSwitched = 0
+  for (let start = 0; start < cases.length; start += PARALLEL) {
+    if (start % FAULT_EVERY < PARALLEL) {
+      const fault = FAULTS[Math.floor(start / FAULT_EVERY) % FAULTS.length] ?? null
+      if (fault) {
+        stack.simulator.state.setFault(fault)
+        faultsSwitched++
+      } else stack.simulator.state.clearFault()
+    }
+    await between?.(start)
+    const batch = cases.slice(start, start + PARALLEL)
+    // A generated logout ends the shared cookie's session: log in again so cookie cases still
+    // reach the proxy (the logged-out cookie is what 'stale-cookie' is for).
+    // (Another user each time: logins are rate limited per user.)
+    if (cases.slice(start - PARALLEL, start).some(endsSession)) {
+      const sub = `erin-${start}@acme.com`
+      // A login during a store outage fails; the old cookie then stands in until the next.
+      const cookie = await stack.login({ sub }).catch(() => null)
+      if (cookie) credentials.cookie = { Cookie: cookie, 'X-CSRF': '1' }
+    }
+    outcomes.push(
+      ...(await Promise.all(
+        batch.map((fuzzCase, offset) => send(fuzzCase, start + offset, credentials)),
+      )),
+    )
+  }
+  stack.simulator.state.clearFault()
+  stack.simulator.state.releaseSlowCalls()
+
+  // What reached ThoughtSpot, by the request id the BFF forwards with each call.
+  const calls = stack.simulator.state.calls
+  const byRequestId = new Map<string, RecordedCall[]>()
+  for (const call of calls) {
+    const id = call.headers['x-request-id']
+    if (typeof id !== 'string') continue
+    byRequestId.set(id, [...(byRequestId.get(id) ?? []), call])
+  }
+  const own = calls.filter((call) => call.headers['user-agent'] === OWN_AGENT)
+  const forwarded = calls.filter((call) => call.headers['user-agent'] !== OWN_AGENT)
+
+  const problems: string[] = []
+  const report = (outcome: Outcome, what: string): void =>
+    void problems.push(
+      `case ${outcome.index} ${JSON.stringify(describeCase(outcome.fuzzCase))}: ${what}`,
+    )
+
+  for (const outcome of outcomes) {
+    const upstream = outcome.requestId ? (byRequestId.get(outcome.requestId) ?? []) : []
+    const passedThrough = upstream.some(
+      (call) => call.headers['user-agent'] !== OWN_AGENT && call.status === outcome.status,
+    )
+    if (outcome.status === 500 && !passedThrough)
+      report(outcome, `500 of the BFF's own: ${outcome.body.slice(0, 200)}`)
+    if (outcome.body.includes('"INTERNAL"')) report(outcome, 'INTERNAL error code')
+    if (outcome.status >= 400 && !passedThrough && outcome.fuzzCase.method !== 'HEAD') {
+      const shape = errorShapeProblem(outcome)
+      if (shape) report(outcome, shape)
+    }
+    if (outcome.status > 0 && !outcome.requestId) report(outcome, 'no x-request-id')
+  }
+
+  for (const call of forwarded) {
+    const where = `forwarded ${call.method} ${call.path}`
+    if (ALWAYS_REFUSED.test(call.path)) problems.push(`${where}: an always-refused route`)
+    if (!allowedByRules(call.method, call.path, groupsOf(call)))
+      problems.push(`${where}: not allowed by the rules`)
+    if (call.headers['user-agent'] !== FUZZ_AGENT)
+      problems.push(`${where}: user agent ${String(call.headers['user-agent'])}`)
+  }
+  for (const call of own) {
+    if (!OWN_CALLS.has(call.path))
+      problems.push(`the BFF's own call went to ${call.method} ${call.path}`)
+  }
+
+  const health = await rawRequest(stack.url, 'GET', '/healthz')
+  const leaks = [
+    ...stack.leaks(),
+    ...findLeaks(
+      { secrets: [TEST_TS_SECRET], heldCredentials: forged, tokens: [] },
+      stack.logs,
+      stack.responses,
+    ),
+  ]
+
+  const counts = new Map<string, number>()
+  for (const outcome of outcomes) {
+    const bucket = outcome.status === 0 ? 'no answer' : `${String(outcome.status).slice(0, 1)}xx`
+    counts.set(bucket, (counts.get(bucket) ?? 0) + 1)
+  }
+  console.log(
+    `seeded fuzz (${label}): seed ${SEED}, ${outcomes.length} requests (${outcomes.filter((o) => o.fuzzCase.raw).length} raw); ` +
+      ['2xx', '3xx', '4xx', '5xx', 'no answer']
+        .map((b) => `${b} ${counts.get(b) ?? 0}`)
+        .join(', ') +
+      `; reached ThoughtSpot: ${forwarded.length} forwarded, ${own.length} the BFF's own; ` +
+      `${faultsSwitched} faults switched on; ${problems.length} problems, ${leaks.length} leaks`,
+  )
+
+  // Which answers, by status and error code: shows what the run reached, and how far.
+  const answers = new Map<string, number>()
+  for (const outcome of outcomes) {
+    const code = /"code":"([A-Z_]+)"/.exec(outcome.body)?.[1]
+    const key = code ? `${outcome.status} ${code}` : String(outcome.status)
+    answers.set(key, (answers.get(key) ?? 0) + 1)
+  }
+  const top = [...answers].sort((a, b) => b[1] - a[1]).slice(0, 12)
+  console.log(`seeded fuzz (${label}) answers: ${top.map(([key, n]) => `${key} ×${n}`).join(', ')}`)
+  assert.equal(outcomes.length, runs)
+  assert.ok(forwarded.length > 0, 'some calls were forwarded: the fuzz reached the proxy')
+  assert.ok(own.length > 0, 'some tokens were minted: the fuzz reached the mint')
+  assert.ok(
+    outcomes.some((o) => o.status === 200),
+    'some requests succeeded',
+  )
+  assert.deepEqual(problems.slice(0, 15), [], `seed ${SEED}: ${problems.length} problems`)
+  assert.deepEqual(leaks.slice(0, 15), [], `seed ${SEED}: leaks`)
+  assert.deepEqual(uncaught, [], 'no uncaught exception or unhandled rejection')
+  assert.equal(health.status, 200, 'the BFF still serves /healthz')
+}
+
+/** Resolves once `check` holds (Redis answering again after a start), failing after 10 s. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return
+    await new Promise((resolve) => setTimeout(resolve, 25))
+  }
+  assert.fail('not reached in 10 s')
+}
 
 /** True when the case may have logged the shared cookie's session out. */
 function endsSession(fuzzCase: FuzzCase): boolean {
