@@ -109,7 +109,12 @@ async function sendError(answer: Answer, isJson: boolean): Promise<void> {
   const { hooks } = answer
   const read = await readWhole(answer.proxyRes, answer.coding, MAX_ERROR_BODY)
   if (!read.ok) {
-    sendWhole(answer, answer.status, omittedErrorBody(hooks.requestId, read.why), true)
+    sendWhole(
+      answer,
+      answer.status,
+      omittedErrorBody(hooks.requestId, read.why, answer.status),
+      true,
+    )
     return
   }
   const body = sanitizeErrorBody(read.body, hooks.secrets, isJson, hooks.requestId)
@@ -130,7 +135,7 @@ async function sendSessionAnswer(answer: Answer): Promise<void> {
     }
   }
   if (body) sendWhole(answer, answer.status, body, false)
-  else sendWhole(answer, 502, omittedErrorBody(hooks.requestId, why), true)
+  else sendWhole(answer, 502, omittedErrorBody(hooks.requestId, why, answer.status), true)
 }
 
 /** Sends a body the BFF rewrote as a whole: identity-encoded, its own length, no validator. */
@@ -182,7 +187,11 @@ function streamText(answer: Answer, forms: readonly string[]): Promise<void> | v
   if (coding.kind === 'unreadable') {
     // Never let a textual body pass unscanned because its coding hides it.
     answer.proxyRes.resume()
-    const body = omittedErrorBody(hooks.requestId, 'in an encoding the BFF cannot read')
+    const body = omittedErrorBody(
+      hooks.requestId,
+      'in an encoding the BFF cannot read',
+      answer.status,
+    )
     sendWhole(answer, 502, body, true)
     return
   }

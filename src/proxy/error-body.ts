@@ -26,15 +26,19 @@ function scrub(value: unknown, credentials: readonly string[]): unknown {
   return value
 }
 
-/** The body sent instead of one the BFF cannot check: the usual error shape, UPSTREAM_ERROR. */
-export function omittedErrorBody(requestId: string, why: string): Buffer {
+/**
+ * The body sent instead of one the BFF cannot check: the usual error shape, UPSTREAM_ERROR. The
+ * message says whether ThoughtSpot's answer was an error (`upstreamStatus` ≥ 400, or not given:
+ * an error body) or a success whose body could not be passed on, so nobody goes looking for a
+ * ThoughtSpot failure that was not one.
+ */
+export function omittedErrorBody(requestId: string, why: string, upstreamStatus = 500): Buffer {
+  const message =
+    upstreamStatus >= 400
+      ? `ThoughtSpot returned an error (body omitted: ${why}).`
+      : `ThoughtSpot answered ${upstreamStatus}, but its body cannot be passed on (body omitted: ${why}).`
   return Buffer.from(
-    JSON.stringify(
-      toErrorBody(
-        new BffError('UPSTREAM_ERROR', `ThoughtSpot returned an error (body omitted: ${why}).`),
-        requestId,
-      ),
-    ),
+    JSON.stringify(toErrorBody(new BffError('UPSTREAM_ERROR', message), requestId)),
   )
 }
 

@@ -412,7 +412,10 @@ describe('session and user routes lose their credential fields', () => {
     handle = answer(200, { 'content-type': 'application/json' }, `authToken=${SESSION_AUTH_TOKEN}`)
     const response = await bff('/callosum/v1/session/info', V1_CREDENTIAL, 'v1').get('/')
     assert.equal(response.status, 502)
-    assert.equal((response.body as { error: { code: string } }).error.code, 'UPSTREAM_ERROR')
+    const error = (response.body as { error: { code: string; message: string } }).error
+    assert.equal(error.code, 'UPSTREAM_ERROR')
+    // Not "returned an error": ThoughtSpot said 200; its body is what could not be passed on.
+    assert.match(error.message, /^ThoughtSpot answered 200, but its body cannot be passed on/)
     assert.ok(!response.text.includes(SESSION_AUTH_TOKEN))
   })
 })
