@@ -31,7 +31,7 @@ import { startStack, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240806)
 const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.CI ? 5000 : 1500))
-/** The run with Redis, whose outages make each request slower: a fifth as many, at least 300. */
+/** The runs with Redis (whose outages make requests slower) and with REST v1: a fifth as many, at least 300. */
 const REDIS_RUNS = Math.max(300, Math.floor(RUNS / 5))
 /** Redis keeps real time (TTLs); the BFF's clock must too. */
 const REAL_CLOCK: TestClock = { now: Date.now, advance: () => undefined }
@@ -428,6 +428,16 @@ describe('seeded fuzz', () => {
 
   it('survives the seeded fuzz: no 500, no exit, nothing off the allowlist forwarded, no secret leaked', () =>
     runFuzz('memory', RUNS))
+})
+
+describe('seeded fuzz with REST v1 trusted auth', () => {
+  before(async () => {
+    stack = await startStack({ config: FUZZ_CONFIG, env: { TS_AUTH_API: 'v1' } })
+  })
+  after(() => stack.close())
+
+  it('survives the seeded fuzz minting through REST v1 (held sessions): no 500, no exit, nothing off the allowlist forwarded, no secret leaked', () =>
+    runFuzz('REST v1', REDIS_RUNS))
 })
 
 describe('seeded fuzz with Redis', () => {
