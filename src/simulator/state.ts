@@ -52,6 +52,11 @@ export class SimulatorState {
   readonly tokens = new Map<string, SimToken>()
   /** Cookie sessions by JSESSIONID (ended ones stay, expired, until logged out). */
   readonly sessions = new Map<string, SimSession>()
+  /**
+   * Sessions logged out, by JSESSIONID: no longer valid, kept so a test can still tell whose a
+   * cookie was and look for it in leaks.
+   */
+  readonly loggedOutSessions = new Map<string, SimSession>()
   readonly now: () => number
   readonly sessionTtlMs: number
   fault: ActiveFault | null = null
@@ -236,8 +241,10 @@ export class SimulatorState {
     return session
   }
 
-  /** Logs a cookie session out. */
+  /** Logs a cookie session out: it leaves `sessions` for `loggedOutSessions`. */
   endSession(id: string): void {
+    const session = this.sessions.get(id)
+    if (session) this.loggedOutSessions.set(id, session)
     this.sessions.delete(id)
   }
 

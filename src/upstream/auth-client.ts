@@ -139,10 +139,24 @@ function readMintResponse(json: unknown): { token: string; expiresAt: number } |
 }
 
 async function readJson(response: Response): Promise<unknown> {
+  const text = await readText(response)
   try {
-    return JSON.parse(await response.text()) as unknown
+    return text === null ? null : (JSON.parse(text) as unknown)
   } catch {
     // A 200 whose body is not JSON after all: a broken answer, never a 500.
+    return null
+  }
+}
+
+/**
+ * The answer's body as text, or null when it cannot be read whole: the connection dropped
+ * before the body its Content-Length announced, or the call's deadline passed mid-body. Either is
+ * a broken answer, never a 500.
+ */
+async function readText(response: Response): Promise<string | null> {
+  try {
+    return await response.text()
+  } catch {
     return null
   }
 }
@@ -183,7 +197,7 @@ export function createTsAuthClient(options: Readonly<TsAuthClientOptions>): TsAu
       purpose: 'mint',
       expect: 'text',
     })
-    const token = (await response.text()).trim()
+    const token = (await readText(response))?.trim()
     if (!isUsableToken(token)) throw badAnswer()
     // v1 answers no expiry: a v1 token lives until 5 minutes after the next mint with the same
     // key (docs/THOUGHTSPOT.md, "REST v1 tokens"), so the BFF counts on no more than that.

@@ -52,6 +52,14 @@ const REFUSAL: Readonly<Record<UpstreamPurpose, ErrorCaseName>> = {
   logout: 'UPSTREAM_UNAVAILABLE',
 }
 
+/**
+ * Drops an answer's body unread. Cancelling a body whose connection already broke rejects with
+ * that break; the answer is being thrown away anyway, so that is no reason to fail the call.
+ */
+export async function discardBody(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined)
+}
+
 /** Largest error body read for its code and incident id. */
 const MAX_FACTS_BODY = 64 * 1024
 
@@ -164,7 +172,7 @@ async function checkAnswer(
   const { status } = response
   const contentType = response.headers.get('content-type')
   if (status === 429) {
-    await response.body?.cancel()
+    await discardBody(response)
     throw upstreamRateLimited(response.headers.get('retry-after'))
   }
   const redirected = request.redirect === 'manual' && status >= 300 && status < 400
@@ -198,7 +206,7 @@ async function checkAnswer(
     (expect === 'json' && !isJsonType(contentType)) ||
     (expect === 'text' && isHtmlType(contentType))
   if (status !== 204 && notApi) {
-    await response.body?.cancel()
+    await discardBody(response)
     log.warn(
       { event: 'upstream.not_api', purpose: request.purpose, status, contentType },
       'ThoughtSpot sent a non-API page',

@@ -15,7 +15,7 @@ import type { Lock } from '../state/lock.js'
 import { SingleFlight } from '../state/single-flight.js'
 import type { CachedToken, TokenCache } from '../state/token-cache.js'
 import type { TokenService } from '../tokens/token-service.js'
-import type { UpstreamFetch } from './fetch.js'
+import { discardBody, type UpstreamFetch } from './fetch.js'
 
 /**
  * How long a held session is trusted before the BFF logs in again. ThoughtSpot ends idle sessions
@@ -117,7 +117,7 @@ export function createHeldSessions(options: Readonly<HeldSessionsOptions>): Held
     }
     const { response, token } = attempt
     const cookie = cookieHeaderFrom(response.headers.getSetCookie())
-    await response.body?.cancel()
+    await discardBody(response)
     if (!/(^|; )JSESSIONID=/.test(cookie)) {
       throw new BffError(
         'UPSTREAM_AUTH_FAILED',
@@ -174,7 +174,7 @@ export function createHeldSessions(options: Readonly<HeldSessionsOptions>): Held
             purpose: 'logout',
             expect: 'any',
           })
-          await response.body?.cancel()
+          await discardBody(response)
         }),
       )
       const failed = results.filter((result) => result.status === 'rejected').length

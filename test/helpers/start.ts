@@ -203,7 +203,11 @@ async function startBff(
       ...secrets.sessionSecrets,
       secrets.identityHs256Secret ?? '',
     ],
-    heldCredentials: [...signedJwts, ...simulator.state.sessions.keys()],
+    heldCredentials: [
+      ...signedJwts,
+      ...simulator.state.sessions.keys(),
+      ...simulator.state.loggedOutSessions.keys(),
+    ],
     tokens: [...simulator.state.tokens.keys()],
   })
   const leaks = (): ReturnType<typeof findLeaks> => findLeaks(credentials(), logs, responses)

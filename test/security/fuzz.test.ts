@@ -579,7 +579,10 @@ async function runFuzz(
     const where = `forwarded ${call.method} ${call.path}`
     if (ALWAYS_REFUSED.test(call.path)) problems.push(`${where}: an always-refused route`)
     if (!allowedByRules(call.method, call.path, groupsOf(call)))
-      problems.push(`${where}: not allowed by the rules`)
+      problems.push(
+        `${where}: not allowed by the rules for ${userOf(call) ?? 'no known user'} ` +
+          `(request ${String(call.headers['x-request-id'])}, groups ${groupsOf(call).join(',')})`,
+      )
     if (call.headers['user-agent'] !== FUZZ_AGENT)
       problems.push(`${where}: user agent ${String(call.headers['user-agent'])}`)
   }
@@ -664,15 +667,21 @@ async function loggedOutCookie(): Promise<string> {
   return cookie
 }
 
-/** The groups of the ThoughtSpot user a forwarded call carried the credential of. */
-function groupsOf(call: RecordedCall): readonly string[] {
+/** The ThoughtSpot user whose credential (token or held session) a forwarded call carried. */
+function userOf(call: RecordedCall): string | undefined {
   const state = stack.simulator.state
   const auth = call.headers.authorization
   const token = typeof auth === 'string' ? auth.replace(/^Bearer /, '') : ''
   const cookie = String(call.headers.cookie ?? '')
   const sessionId = /JSESSIONID=([^;]+)/.exec(cookie)?.[1] ?? ''
-  const username = state.tokens.get(token)?.username ?? state.sessions.get(sessionId)?.username
-  return (username && state.users.get(username)?.groups) || []
+  const session = state.sessions.get(sessionId) ?? state.loggedOutSessions.get(sessionId)
+  return state.tokens.get(token)?.username ?? session?.username
+}
+
+/** The groups of that user in ThoughtSpot. */
+function groupsOf(call: RecordedCall): readonly string[] {
+  const username = userOf(call)
+  return (username && stack.simulator.state.users.get(username)?.groups) || []
 }
 
 function errorShapeProblem(outcome: Outcome): string | null {
@@ -685,7 +694,15 @@ function errorShapeProblem(outcome: Outcome): string | null {
     return `${outcome.status} with a body that is not JSON`
   }
   const error = (body as { error?: Record<string, unknown> }).error
-  if (!error || Object.keys(body as object).join() !== 'error')
+  // A 503 of /readyz adds `status` and `reason` for probes and dashboards beside `error`.
+  const readiness = outcome.fuzzCase.path === '/readyz' && outcome.status === 503
+  const expectedKeys = readiness ? 'error,reason,status' : 'error'
+  if (
+    !error ||
+    Object.keys(body as object)
+      .sort()
+      .join() !== expectedKeys
+  )
     return `${outcome.status}: not { error }`
   if (Object.keys(error).sort().join() !== 'code,message,requestId')
     return `${outcome.status}: error keys ${Object.keys(error).join()}`

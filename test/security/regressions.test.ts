@@ -56,3 +56,27 @@ describe('routes match exactly: case and trailing slash', () => {
     assert.equal(user.status, 200, user.text)
   })
 })
+
+describe('a REST v1 mint answer cut off mid-body (FUZZ_SEED=7)', () => {
+  // The v1 mint read its text/plain body unguarded: undici's "terminated" became a 500 INTERNAL
+  // on /ts/auth/token and on every proxied call of a user who needed a new held session.
+  let v1: Stack
+  before(async () => {
+    v1 = await startStack({ env: { TS_AUTH_API: 'v1' } })
+  })
+  after(() => v1.close())
+
+  it('is 502 UPSTREAM_AUTH_FAILED on the token route and the proxy, never 500, and nothing is cached', async () => {
+    const headers = bearer(await v1.jwt({ sub: 'cut-off@acme.com' }))
+    v1.simulator.state.setFault({ mode: 'garbage', garbage: 'cut-off', paths: /auth\/token/ })
+    assertErrorShape(
+      await v1.request.get('/ts/auth/token').set(headers),
+      502,
+      'UPSTREAM_AUTH_FAILED',
+    )
+    const proxied = await v1.request.get('/ts/api/rest/2.0/auth/session/user').set(headers)
+    assertErrorShape(proxied, 502, 'UPSTREAM_AUTH_FAILED')
+    v1.simulator.state.clearFault()
+    assert.equal((await v1.request.get('/ts/auth/token').set(headers)).status, 200)
+  })
+})
