@@ -37,8 +37,8 @@ const REDIS_RUNS = Math.max(300, Math.floor(RUNS / 5))
 const REAL_CLOCK: TestClock = { now: Date.now, advance: () => undefined }
 /** Requests in flight at once. */
 const PARALLEL = 32
-/** A new simulator fault every this many requests. */
-const FAULT_EVERY = 200
+/** Every run goes through the simulator's faults this many times, whatever its size. */
+const FAULT_ROUNDS = 2
 const BODY_LIMIT = 64 * 1024
 
 const ALLOW: AllowRule[] = [
@@ -474,7 +474,7 @@ describe('seeded fuzz with Redis', () => {
 
 /**
  * Runs `runs` generated requests against `stack`, the simulator switching faults every
- * {@link FAULT_EVERY}, `between` called before each batch (another outage to stage), then checks
+ * stretch ({@link FAULT_ROUNDS} times through {@link FAULTS}), `between` called before each batch (another outage to stage), then checks
  * every answer and every call that reached the simulator, and prints the counts.
  */
 async function runFuzz(
@@ -515,9 +515,12 @@ async function runFuzz(
   const cases = fc.sample(caseArb, { seed: SEED, numRuns: runs })
   const outcomes: Outcome[] = []
   let faultsSwitched = 0
+  // A whole number of batches per fault, so each switch lands on a batch boundary.
+  const faultEvery =
+    PARALLEL * Math.max(1, Math.floor(runs / (FAULTS.length * FAULT_ROUNDS * PARALLEL)))
   for (let start = 0; start < cases.length; start += PARALLEL) {
-    if (start % FAULT_EVERY < PARALLEL) {
-      const fault = FAULTS[Math.floor(start / FAULT_EVERY) % FAULTS.length] ?? null
+    if (start % faultEvery < PARALLEL) {
+      const fault = FAULTS[Math.floor(start / faultEvery) % FAULTS.length] ?? null
       if (fault) {
         stack.simulator.state.setFault(fault)
         faultsSwitched++
