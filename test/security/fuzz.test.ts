@@ -17,12 +17,22 @@
  * seed and the failing cases), `FUZZ_RUNS` how many (5,000 in CI, fewer locally).
  */
 import assert from 'node:assert/strict'
+import { generateKeyPairSync } from 'node:crypto'
+import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
+import { exportJWK, SignJWT } from 'jose'
 import type { AllowRule } from '../../src/config/schema.js'
 import type { FaultOptions, RecordedCall } from '../../src/simulator/server.js'
 import { findLeaks } from '../helpers/leak-check.js'
-import { hmacSignedJwt, unsignedJwt, TEST_HS256_SECRET } from '../helpers/jwt.js'
+import {
+  hmacSignedJwt,
+  unsignedJwt,
+  TEST_AUDIENCE,
+  TEST_HS256_SECRET,
+  TEST_ISSUER,
+  type SignOptions,
+} from '../helpers/jwt.js'
 import { rawRequest, type RawResponse } from '../helpers/raw-request.js'
 import { openRaw } from '../helpers/raw-socket.js'
 import type { TestClock } from '../helpers/clock.js'
@@ -101,6 +111,7 @@ type Credential =
   | 'wrong-audience'
   | 'alg-none'
   | 'wrong-key'
+  | 'other-kid'
   | 'garbage'
 
 type RawKind =
@@ -316,6 +327,7 @@ const wildArb: fc.Arbitrary<FuzzCase> = fc.record({
     'wrong-audience',
     'alg-none',
     'wrong-key',
+    'other-kid',
     'garbage',
   ),
   headers: fc.array(headerArb, { maxLength: 4 }),
@@ -392,6 +404,38 @@ const FAULTS: (FaultOptions | null)[] = [
 
 /** The stack under fuzz: each describe starts its own and closes it. */
 let stack: Stack
+/** How the fuzz's app JWTs are signed: the stack's HS256 secret, or the JWKS run's RSA key. */
+let signing: Partial<SignOptions> = {}
+
+/** An app JWT the stack accepts (and its leak check looks for). */
+function jwt(claims: Record<string, unknown>, extra: Partial<SignOptions> = {}): Promise<string> {
+  return stack.jwt(claims, { ...signing, ...extra })
+}
+
+/** Logs in with such a JWT; the Cookie header value of the new session. */
+async function login(claims: Record<string, unknown>): Promise<string> {
+  const response = await stack.request
+    .post('/ts/session')
+    .set('Authorization', `Bearer ${await jwt(claims)}`)
+    .set('X-Forwarded-Proto', 'https')
+  const setCookie = response.headers['set-cookie'] as unknown as string[] | undefined
+  const cookie = setCookie?.[0]?.split(';')[0]
+  if (response.status !== 200 || !cookie) throw new Error(`login failed: ${response.status}`)
+  return cookie
+}
+
+/** RS256 with a `kid` no key set holds: refused, and what makes a JWKS source look again. */
+const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
+function otherKidJwt(now: () => number): Promise<string> {
+  const seconds = Math.floor(now() / 1000)
+  return new SignJWT({ sub: 'ceo@acme.com' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'rotated-away' })
+    .setIssuer(TEST_ISSUER)
+    .setAudience(TEST_AUDIENCE)
+    .setIssuedAt(seconds)
+    .setExpirationTime(seconds + 600)
+    .sign(stranger.privateKey)
+}
 const uncaught: unknown[] = []
 const onUncaught = (err: unknown): void => void uncaught.push(err)
 const FUZZ_CONFIG = {
@@ -440,6 +484,42 @@ describe('seeded fuzz with REST v1 trusted auth', () => {
     runFuzz('REST v1', REDIS_RUNS))
 })
 
+describe('seeded fuzz with a JWKS identity provider', () => {
+  // RS256 app JWTs verified against a JWKS served on loopback; the JWTs with an unknown kid make
+  // the BFF look again (within jose's cooldown). The identity provider failing is the subject of
+  // test/integration/jwks*.test.ts: jose's 30 s cooldown keeps a short run from refetching.
+  const signingKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+  let idp: Server
+  let fetches = 0
+  before(async () => {
+    const jwk = { ...(await exportJWK(signingKey.publicKey)), alg: 'RS256', use: 'sig' }
+    idp = createServer((_req, res) => {
+      fetches++
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ keys: [jwk] }))
+    })
+    await new Promise<void>((resolve) => idp.listen(0, '127.0.0.1', resolve))
+    const address = idp.address()
+    const port = typeof address === 'object' && address ? address.port : 0
+    signing = { key: signingKey.privateKey, alg: 'RS256' }
+    stack = await startStack({
+      config: FUZZ_CONFIG,
+      env: { IDENTITY_HS256_SECRET: '', IDENTITY_JWKS_URL: `http://127.0.0.1:${port}/jwks.json` },
+    })
+  })
+  after(async () => {
+    signing = {}
+    await stack.close()
+    await new Promise((resolve) => idp.close(resolve))
+  })
+
+  it('survives the seeded fuzz with RS256 app JWTs from a JWKS: no 500, no exit, nothing off the allowlist forwarded, no secret leaked', async () => {
+    await runFuzz('JWKS', REDIS_RUNS)
+    assert.ok(fetches >= 1, 'the key set was fetched')
+  })
+})
+
 describe('seeded fuzz with Redis', () => {
   let redis: TestRedis
   before(async () => {
@@ -484,32 +564,33 @@ async function runFuzz(
 ): Promise<void> {
   const now = stack.clock.now
   const credentials: Record<Exclude<Credential, 'none'>, Record<string, string>> = {
-    alice: { Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' })}` },
+    alice: { Authorization: `Bearer ${await jwt({ sub: 'alice@acme.com' })}` },
     analyst: {
-      Authorization: `Bearer ${await stack.jwt({ sub: 'bob@acme.com', roles: ['analyst'] })}`,
+      Authorization: `Bearer ${await jwt({ sub: 'bob@acme.com', roles: ['analyst'] })}`,
     },
     suspended: {
-      Authorization: `Bearer ${await stack.jwt({ sub: 'carol@acme.com', status: 'suspended' })}`,
+      Authorization: `Bearer ${await jwt({ sub: 'carol@acme.com', status: 'suspended' })}`,
     },
     globex: {
-      Authorization: `Bearer ${await stack.jwt({ sub: 'dan@globex.com', email: 'dan@globex.com' })}`,
+      Authorization: `Bearer ${await jwt({ sub: 'dan@globex.com', email: 'dan@globex.com' })}`,
     },
-    cookie: { Cookie: await stack.login({ sub: 'erin@acme.com' }), 'X-CSRF': '1' },
+    cookie: { Cookie: await login({ sub: 'erin@acme.com' }), 'X-CSRF': '1' },
     'stale-cookie': { Cookie: await loggedOutCookie(), 'X-CSRF': '1' },
     expired: {
-      Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' }, { expiresIn: -120 })}`,
+      Authorization: `Bearer ${await jwt({ sub: 'alice@acme.com' }, { expiresIn: -120 })}`,
     },
     'wrong-audience': {
-      Authorization: `Bearer ${await stack.jwt({ sub: 'alice@acme.com' }, { audience: 'someone-else' })}`,
+      Authorization: `Bearer ${await jwt({ sub: 'alice@acme.com' }, { audience: 'someone-else' })}`,
     },
     'alg-none': { Authorization: `Bearer ${unsignedJwt({ sub: 'ceo@acme.com' }, now)}` },
     'wrong-key': {
       Authorization: `Bearer ${hmacSignedJwt({ sub: 'ceo@acme.com' }, `${TEST_HS256_SECRET}x`, now)}`,
     },
+    'other-kid': { Authorization: `Bearer ${await otherKidJwt(now)}` },
     garbage: { Authorization: 'Bearer not.a.jwt' },
   }
-  const forged = [credentials['alg-none'], credentials['wrong-key']].map((headers) =>
-    (headers.Authorization ?? '').slice('Bearer '.length),
+  const forged = [credentials['alg-none'], credentials['wrong-key'], credentials['other-kid']].map(
+    (headers) => (headers.Authorization ?? '').slice('Bearer '.length),
   )
 
   const cases = fc.sample(caseArb, { seed: SEED, numRuns: runs })
@@ -534,7 +615,7 @@ async function runFuzz(
     if (cases.slice(start - PARALLEL, start).some(endsSession)) {
       const sub = `erin-${start}@acme.com`
       // A login during a store outage fails; the old cookie then stands in until the next.
-      const cookie = await stack.login({ sub }).catch(() => null)
+      const cookie = await login({ sub }).catch(() => null)
       if (cookie) credentials.cookie = { Cookie: cookie, 'X-CSRF': '1' }
     }
     outcomes.push(
@@ -660,7 +741,7 @@ function endsSession(fuzzCase: FuzzCase): boolean {
 
 /** A session cookie whose session has been logged out. */
 async function loggedOutCookie(): Promise<string> {
-  const cookie = await stack.login({ sub: 'frank@acme.com' })
+  const cookie = await login({ sub: 'frank@acme.com' })
   const out = await stack.request
     .delete('/ts/session')
     .set('Cookie', cookie)
