@@ -13,8 +13,11 @@
  * - no secret, JWT, JSESSIONID or token where it must not be (the stack's leak check, and the
  *   forged JWTs too).
  *
- * `FUZZ_SEED` picks the requests (default fixed, so a run is repeatable; a failure prints the
- * seed and the failing cases), `FUZZ_RUNS` how many (5,000 in CI, fewer locally).
+ * It runs four times: on the memory stores, minting through REST v1, with RS256 JWTs from a
+ * JWKS, and through a real redis-server that hangs and is killed between batches. `FUZZ_SEED`
+ * picks the requests (default fixed, so a run is repeatable; a failure prints the seed and the
+ * failing cases), `FUZZ_RUNS` how many (5,000 in CI, 1,500 locally; the other three runs a
+ * fifth as many each).
  */
 import assert from 'node:assert/strict'
 import { generateKeyPairSync } from 'node:crypto'
