@@ -155,7 +155,6 @@ export async function storms(
   await replicas.stop()
 }
 
-/** The users fill and the objectIds fill, each on a fresh BFF. */
 /**
  * A fill whose BFF died (with a heap cap: out of memory) fails as a connection reset; say what
  * happened instead, with the last line the BFF wrote on stderr.
@@ -170,6 +169,7 @@ async function explainExit(bff: Bff, capped: string, err: unknown): Promise<neve
   throw new Error(`the BFF exited during the fill${capped}: ${last || 'no stderr'}`)
 }
 
+/** The users fill and the objectIds fill, each on a fresh BFF. */
 export async function memory(
   ctx: BenchContext,
   upstream: Upstream,

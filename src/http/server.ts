@@ -50,6 +50,10 @@ export function createListener(
   handler: RequestListener,
   settings: Readonly<ListenerSettings>,
 ): Server {
+  const serve = (req: IncomingMessage, res: ServerResponse): void => {
+    toOriginForm(req)
+    handler(req, res)
+  }
   const server = createServer(
     {
       headersTimeout: settings.headersTimeoutMs,
@@ -57,10 +61,7 @@ export function createListener(
       maxHeaderSize: settings.maxHeaderBytes,
       connectionsCheckingInterval: checkingIntervalMs(settings),
     },
-    (req, res) => {
-      toOriginForm(req)
-      handler(req, res)
-    },
+    serve,
   )
   server.keepAliveTimeout = settings.keepAliveTimeoutMs
   server.maxHeadersCount = 0
@@ -71,8 +72,7 @@ export function createListener(
   // `100 Continue` Node would have sent.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!(Number(req.headers['content-length']) > settings.bodyLimit)) res.writeContinue()
-    toOriginForm(req)
-    handler(req, res)
+    serve(req, res)
   })
   return server
 }

@@ -19,6 +19,8 @@ export interface SignOptions {
   secret?: string
   key?: KeyObject
   alg?: string
+  /** The `kid` header, naming which key of a JWKS signed it. */
+  kid?: string
 }
 
 export async function signAppJwt(
@@ -28,7 +30,7 @@ export async function signAppJwt(
   const nowSeconds = Math.floor(options.now() / 1000)
   const alg = options.alg ?? (options.key ? 'RS256' : 'HS256')
   const jwt = new SignJWT(claims)
-    .setProtectedHeader({ alg, typ: 'JWT' })
+    .setProtectedHeader({ alg, typ: 'JWT', ...(options.kid ? { kid: options.kid } : {}) })
     .setIssuer(options.issuer ?? TEST_ISSUER)
     .setAudience(options.audience ?? TEST_AUDIENCE)
     .setIssuedAt(nowSeconds)

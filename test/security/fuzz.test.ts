@@ -24,28 +24,30 @@ import { generateKeyPairSync } from 'node:crypto'
 import { createServer, type Server } from 'node:http'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
-import { exportJWK, SignJWT } from 'jose'
+import { exportJWK } from 'jose'
 import type { AllowRule } from '../../src/config/schema.js'
 import type { FaultOptions, RecordedCall } from '../../src/simulator/server.js'
 import { findLeaks } from '../helpers/leak-check.js'
 import {
   hmacSignedJwt,
+  signAppJwt,
   unsignedJwt,
-  TEST_AUDIENCE,
   TEST_HS256_SECRET,
-  TEST_ISSUER,
   type SignOptions,
 } from '../helpers/jwt.js'
 import { rawRequest, type RawResponse } from '../helpers/raw-request.js'
-import { openRaw } from '../helpers/raw-socket.js'
+import { firstHeader, openRaw } from '../helpers/raw-socket.js'
+import { waitFor } from '../helpers/child-process.js'
 import type { TestClock } from '../helpers/clock.js'
 import { startRedis, type TestRedis } from '../helpers/redis.js'
 import { startStack, TEST_TS_SECRET, type Stack } from '../helpers/start.js'
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240806)
 const RUNS = Number(process.env.FUZZ_RUNS ?? (process.env.CI ? 5000 : 1500))
-/** The runs with Redis (whose outages make requests slower) and with REST v1: a fifth as many, at least 300. */
-const REDIS_RUNS = Math.max(300, Math.floor(RUNS / 5))
+/** The REST v1, JWKS and Redis runs: a fifth as many each (Redis outages slow requests), at least 300. */
+const VARIANT_RUNS = Math.max(300, Math.floor(RUNS / 5))
+/** How long the Redis run waits for /readyz after starting or restarting redis-server. */
+const READY = { timeoutMs: 10_000, what: '/readyz answers 200' }
 /** Redis keeps real time (TTLs); the BFF's clock must too. */
 const REAL_CLOCK: TestClock = { now: Date.now, advance: () => undefined }
 /** Requests in flight at once. */
@@ -430,14 +432,7 @@ async function login(claims: Record<string, unknown>): Promise<string> {
 /** RS256 with a `kid` no key set holds: refused, and what makes a JWKS source look again. */
 const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 })
 function otherKidJwt(now: () => number): Promise<string> {
-  const seconds = Math.floor(now() / 1000)
-  return new SignJWT({ sub: 'ceo@acme.com' })
-    .setProtectedHeader({ alg: 'RS256', kid: 'rotated-away' })
-    .setIssuer(TEST_ISSUER)
-    .setAudience(TEST_AUDIENCE)
-    .setIssuedAt(seconds)
-    .setExpirationTime(seconds + 600)
-    .sign(stranger.privateKey)
+  return signAppJwt({ sub: 'ceo@acme.com' }, { now, key: stranger.privateKey, kid: 'rotated-away' })
 }
 const uncaught: unknown[] = []
 const onUncaught = (err: unknown): void => void uncaught.push(err)
@@ -484,7 +479,7 @@ describe('seeded fuzz with REST v1 trusted auth', () => {
   after(() => stack.close())
 
   it('survives the seeded fuzz minting through REST v1 (held sessions): no 500, no exit, nothing off the allowlist forwarded, no secret leaked', () =>
-    runFuzz('REST v1', REDIS_RUNS))
+    runFuzz('REST v1', VARIANT_RUNS))
 })
 
 describe('seeded fuzz with a JWKS identity provider', () => {
@@ -518,7 +513,7 @@ describe('seeded fuzz with a JWKS identity provider', () => {
   })
 
   it('survives the seeded fuzz with RS256 app JWTs from a JWKS: no 500, no exit, nothing off the allowlist forwarded, no secret leaked', async () => {
-    await runFuzz('JWKS', REDIS_RUNS)
+    await runFuzz('JWKS', VARIANT_RUNS)
     assert.ok(fetches >= 1, 'the key set was fetched')
   })
 })
@@ -532,7 +527,7 @@ describe('seeded fuzz with Redis', () => {
       clock: REAL_CLOCK,
       env: { REDIS_URL: redis.url },
     })
-    await eventually(async () => (await stack.request.get('/readyz')).status === 200)
+    await waitFor(async () => (await stack.request.get('/readyz')).status === 200, READY)
   })
   after(async () => {
     await stack.close()
@@ -543,14 +538,14 @@ describe('seeded fuzz with Redis', () => {
     // Redis hangs (SIGSTOP) for one batch in eight, and is killed for one in twenty, then
     // started again, empty. Requests meanwhile must fail closed (503), never 500, never hang;
     // once it is back (readiness says so) they must work again.
-    runFuzz('Redis', REDIS_RUNS, async (start) => {
+    runFuzz('Redis', VARIANT_RUNS, async (start) => {
       const batch = Math.floor(start / PARALLEL)
       if (batch % 8 === 3) redis.pause()
       else if (batch % 8 === 4) redis.resume()
       else if (batch % 20 === 15) await redis.kill()
       else if (batch % 20 === 16) {
         await redis.restart()
-        await eventually(async () => (await stack.request.get('/readyz')).status === 200)
+        await waitFor(async () => (await stack.request.get('/readyz')).status === 200, READY)
       }
     }))
 })
@@ -724,15 +719,6 @@ async function runFuzz(
   assert.equal(health.status, 200, 'the BFF still serves /healthz')
 }
 
-/** Resolves once `check` holds (Redis answering again after a start), failing after 10 s. */
-async function eventually(check: () => Promise<boolean>): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (await check()) return
-    await new Promise((resolve) => setTimeout(resolve, 25))
-  }
-  assert.fail('not reached in 10 s')
-}
-
 /** True when the case may have logged the shared cookie's session out. */
 function endsSession(fuzzCase: FuzzCase): boolean {
   return (
@@ -892,13 +878,7 @@ async function sendRaw(
   // An interim `100 Continue` comes first when the body was invited; the answer follows it.
   const text = exchange.text.replace(/^HTTP\/1\.1 100 Continue\r\n\r\n/, '')
   const split = text.indexOf('\r\n\r\n')
-  const responseHead = text.slice(0, split)
-  const header = (name: string): string | undefined =>
-    responseHead
-      .split('\r\n')
-      .find((line) => line.toLowerCase().startsWith(`${name}:`))
-      ?.slice(name.length + 1)
-      .trim()
+  const header = (name: string): string | undefined => firstHeader(text, name)
   const length = Number(header('content-length') ?? NaN)
   const answered = split >= 0 ? text.slice(split + 4) : ''
   return {
